@@ -1,0 +1,91 @@
+"""Frozen settings and the per-user directories; nothing is read at import time."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+HOME_ENV = "RAG_DESKTOP_HOME"
+DEFAULT_EMBEDDING_MODEL = "sentence-transformers/all-MiniLM-L6-v2"
+DEFAULT_MODEL_ID = "smollm2-135m-instruct-q4_1"
+
+
+@dataclass(frozen=True)
+class ChunkSettings:
+    """How pages are split into chunks (characters). Chosen on ../shared/eval: docs/retrieval.md."""
+
+    chunk_size: int = 800
+    chunk_overlap: int = 120
+
+
+@dataclass(frozen=True)
+class RetrievalSettings:
+    """Hybrid retrieval: k chunks returned, k_per_leg from each retriever, BM25 weight w (dense 1-w)."""
+
+    k: int = 4
+    k_per_leg: int = 20
+    bm25_weight: float = 0.3
+
+
+@dataclass(frozen=True)
+class GenerationSettings:
+    """llama.cpp settings. None means: decide from the model and the machine."""
+
+    max_tokens: int = 256
+    temperature: float = 0.01
+    top_p: float = 1.0
+    n_ctx_cap: int = 4096
+    n_batch: int = 512
+    n_threads: int | None = None
+    n_gpu_layers: int | None = None
+
+
+def home_dir() -> Path:
+    """The base of every user directory: $RAG_DESKTOP_HOME, else the platform's user data dir."""
+    env = os.environ.get(HOME_ENV)
+    if env:
+        return Path(env).expanduser()
+    import platformdirs
+
+    return Path(platformdirs.user_data_dir("rag-desktop", appauthor=False))
+
+
+def libraries_dir() -> Path:
+    """Where named libraries live."""
+    return home_dir() / "libraries"
+
+
+def default_library_dir() -> Path:
+    """The library used when --library is not given."""
+    return libraries_dir() / "default"
+
+
+def user_models_dir() -> Path:
+    """Where the user's own GGUF files (and pulled or assembled ones) live."""
+    return home_dir() / "models"
+
+
+def repo_models_dir() -> Path:
+    """The repository's models/ folder: the catalog file, and any GGUF a developer drops there."""
+    return Path(__file__).resolve().parent.parent / "models"
+
+
+def physical_cores() -> int:
+    """Physical core count (llama.cpp is slower on hyper-threads), at least 1."""
+    try:
+        import psutil
+
+        n = psutil.cpu_count(logical=False)
+    except Exception:  # psutil missing or unsupported platform
+        n = None
+    return max(1, n or os.cpu_count() or 1)
+
+
+def set_offline(offline: bool = True) -> None:
+    """Forbid (or allow) Hugging Face hub network access for this process and its children."""
+    for var in ("HF_HUB_OFFLINE", "TRANSFORMERS_OFFLINE", "HF_DATASETS_OFFLINE"):
+        if offline:
+            os.environ[var] = "1"
+        else:
+            os.environ.pop(var, None)
