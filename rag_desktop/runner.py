@@ -1,0 +1,208 @@
+"""The model-runner child process: owns llama.cpp, speaks JSON lines over stdin/stdout.
+
+Run as `python -m rag_desktop.runner`. llama_cpp is imported before anything that could import
+numpy or torch: a CUDA build crashed when they were loaded first (../shared/gpu/README.md).
+
+Requests (one JSON object a line): {"op": "load", ...}, {"op": "render", "messages": [...]},
+{"op": "generate", "prompt": ..., ...}, {"op": "stop"}, {"op": "close"}, {"op": "exit"}.
+Replies: {"ok": true, ...} or {"ok": false, "error": "..."}; generate streams
+{"event": "token", "text": ...} lines and ends with {"event": "done", ...}.
+"""
+
+from __future__ import annotations
+
+import ctypes
+import json
+import os
+import queue
+import re
+import sys
+import threading
+from typing import Any, TextIO
+
+import llama_cpp  # noqa: I001  (must come first; see the module docstring)
+
+from rag_desktop.prompts import FAMILY_STOPS, render_family
+
+_OFFLOAD_RE = re.compile(r"offloaded (\d+)/(\d+) layers to GPU")
+
+
+class _Log:
+    """Collects llama.cpp's log so that the layer count actually offloaded can be reported."""
+
+    def __init__(self) -> None:
+        self.text: list[str] = []
+        self.verbose = bool(os.environ.get("RAG_DESKTOP_LLAMA_LOG"))
+
+        @llama_cpp.llama_log_callback
+        def callback(level: int, text: bytes, user_data: ctypes.c_void_p) -> None:
+            line = text.decode("utf-8", errors="replace")
+            self.text.append(line)
+            del self.text[:-400]
+            if self.verbose or level == 3:  # errors always reach stderr, which the parent keeps
+                sys.stderr.write(line)
+
+        self._callback = callback  # keep a reference: ctypes must not free it
+        llama_cpp.llama_log_set(callback, ctypes.c_void_p(0))
+
+    def offloaded(self) -> tuple[int, int] | None:
+        for line in reversed(self.text):
+            m = _OFFLOAD_RE.search(line)
+            if m:
+                return int(m.group(1)), int(m.group(2))
+        return None
+
+
+def _backend() -> str:
+    if not llama_cpp.llama_supports_gpu_offload():
+        return "CPU"
+    info = llama_cpp.llama_print_system_info().decode(errors="replace")
+    for name in ("CUDA", "Metal", "Vulkan", "ROCm", "SYCL"):
+        if name.upper() in info.upper():
+            return name
+    return "GPU"
+
+
+class Runner:
+    """One resident model at most; every op is a method named after it."""
+
+    def __init__(self, out: TextIO) -> None:
+        self.out = out
+        self.llm: llama_cpp.Llama | None = None
+        self.family = "chatml"
+        self.template: Any = None
+        self.stop_requested = threading.Event()
+        self.log = _Log()
+        self._tokens: tuple[str, list[int]] | None = None
+
+    def send(self, obj: dict[str, Any]) -> None:
+        self.out.write(json.dumps(obj) + "\n")
+        self.out.flush()
+
+    def op_load(self, req: dict[str, Any]) -> dict[str, Any]:
+        self.op_close({})
+        n_gpu = int(req.get("n_gpu_layers", 0))
+        if n_gpu != 0 and not llama_cpp.llama_supports_gpu_offload():
+            n_gpu = 0
+        self.llm = llama_cpp.Llama(
+            model_path=req["path"], n_ctx=int(req["n_ctx"]), n_batch=int(req["n_batch"]),
+            n_ubatch=int(req["n_batch"]), n_threads=int(req["n_threads"]),
+            n_threads_batch=int(req["n_threads"]), n_gpu_layers=n_gpu, verbose=True,
+        )
+        self.family = req.get("family") or "chatml"
+        self.template = self._jinja(req.get("chat_template"))
+        n_layers = int(self.llm.metadata.get(f"{self.llm.metadata.get('general.architecture')}"
+                                             ".block_count", 0) or 0)
+        seen = self.log.offloaded()
+        return {"ok": True, "n_ctx": self.llm.n_ctx(), "n_layers": n_layers,
+                "n_gpu_layers": seen[0] if seen else 0, "backend": _backend() if n_gpu else "CPU"}
+
+    def _jinja(self, template: str | None) -> Any:
+        if not template or self.llm is None:
+            return None
+        from llama_cpp.llama_chat_format import Jinja2ChatFormatter
+
+        llm = self.llm
+        eos = llm.detokenize([llm.token_eos()], special=True).decode(errors="ignore")
+        bos = llm.detokenize([llm.token_bos()], special=True).decode(errors="ignore")
+        return Jinja2ChatFormatter(template=template, eos_token=eos, bos_token=bos)
+
+    def _model(self) -> llama_cpp.Llama:
+        if self.llm is None:
+            raise RuntimeError("no model is loaded")
+        return self.llm
+
+    def op_render(self, req: dict[str, Any]) -> dict[str, Any]:
+        llm, messages = self._model(), req["messages"]
+        stops = list(FAMILY_STOPS.get(self.family, []))
+        if self.template is not None:
+            result = self.template(messages=messages)
+            prompt, stops = result.prompt, stops + _as_list(result.stop)
+            bos = llm.detokenize([llm.token_bos()], special=True).decode(errors="ignore")
+            if bos and prompt.startswith(bos):
+                prompt = prompt[len(bos):]  # the tokenizer adds BOS itself
+        else:
+            prompt = render_family(self.family, messages)
+        tokens = llm.tokenize(prompt.encode("utf-8"), add_bos=True, special=True)
+        self._tokens = (prompt, tokens)  # generate reuses these: no second tokenization
+        stops = [s for s in dict.fromkeys(stops) if s]  # an empty stop string ends at once
+        return {"ok": True, "prompt": prompt, "n_tokens": len(tokens), "stop": stops}
+
+    def op_generate(self, req: dict[str, Any]) -> dict[str, Any]:
+        llm, prompt = self._model(), req["prompt"]
+        if self._tokens and self._tokens[0] == prompt:
+            tokens = self._tokens[1]
+        else:
+            tokens = llm.tokenize(prompt.encode("utf-8"), add_bos=True, special=True)
+        self.stop_requested.clear()
+        n, stopped, finish = 0, False, None
+        for part in llm.create_completion(
+            tokens, max_tokens=int(req["max_tokens"]), temperature=float(req["temperature"]),
+            top_p=float(req["top_p"]), stop=req.get("stop") or None, stream=True,
+        ):
+            n += 1
+            choice = part["choices"][0]  # type: ignore[index]
+            finish = choice.get("finish_reason") or finish
+            self.send({"event": "token", "text": choice["text"]})
+            if self.stop_requested.is_set():
+                stopped = True
+                break
+        return {"ok": True, "event": "done", "prompt_tokens": len(tokens),
+                "completion_tokens": n, "stopped": stopped, "finish_reason": finish}
+
+    def op_tokenize(self, req: dict[str, Any]) -> dict[str, Any]:
+        tokens = self._model().tokenize(req["text"].encode("utf-8"), add_bos=False, special=True)
+        return {"ok": True, "n_tokens": len(tokens)}
+
+    def op_close(self, req: dict[str, Any]) -> dict[str, Any]:
+        if self.llm is not None:
+            self.llm.close()
+            self.llm = None
+        self._tokens = None
+        return {"ok": True}
+
+
+def _as_list(value: Any) -> list[str]:
+    if value is None:
+        return []
+    return [value] if isinstance(value, str) else list(value)
+
+
+def _reader(inbox: queue.Queue[dict[str, Any] | None], runner: Runner) -> None:
+    """Read requests; a stop is acted on at once, so it lands within one token."""
+    for line in sys.stdin:
+        try:
+            req = json.loads(line)
+        except json.JSONDecodeError:
+            continue
+        if req.get("op") == "stop":
+            runner.stop_requested.set()
+        else:
+            inbox.put(req)
+    inbox.put(None)  # the parent went away
+
+
+def main() -> None:
+    """Serve requests until exit or end of input."""
+    # The protocol owns the real stdout; anything else printed to fd 1 (llama.cpp, libraries)
+    # goes to stderr instead, so that it cannot corrupt a reply.
+    out = os.fdopen(os.dup(1), "w", encoding="utf-8")
+    os.dup2(2, 1)
+    sys.stdout = sys.stderr
+    runner = Runner(out)
+    inbox: queue.Queue[dict[str, Any] | None] = queue.Queue()
+    threading.Thread(target=_reader, args=(inbox, runner), daemon=True).start()
+    runner.send({"ok": True, "event": "ready", "pid": os.getpid(),
+                 "gpu_offload": bool(llama_cpp.llama_supports_gpu_offload()), "backend": _backend()})
+    while (req := inbox.get()) is not None and req.get("op") != "exit":
+        handler = getattr(runner, f"op_{req.get('op')}", None)
+        try:
+            reply = handler(req) if handler else {"ok": False, "error": f"unknown op {req}"}
+        except Exception as exc:  # report, don't die: the parent decides what to do
+            reply = {"ok": False, "error": f"{type(exc).__name__}: {exc}"}
+        runner.send(reply)
+    runner.op_close({})
+
+
+if __name__ == "__main__":
+    main()
