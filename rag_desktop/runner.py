@@ -118,12 +118,9 @@ class Runner:
         if self.template is not None:
             result = self.template(messages=messages)
             prompt, stops = result.prompt, stops + _as_list(result.stop)
-            bos = llm.detokenize([llm.token_bos()], special=True).decode(errors="ignore")
-            if bos and prompt.startswith(bos):
-                prompt = prompt[len(bos):]  # the tokenizer adds BOS itself
         else:
             prompt = render_family(self.family, messages)
-        tokens = llm.tokenize(prompt.encode("utf-8"), add_bos=True, special=True)
+        tokens = self._tokenize(prompt)
         self._tokens = (prompt, tokens)  # generate reuses these: no second tokenization
         stops = [s for s in dict.fromkeys(stops) if s]  # an empty stop string ends at once
         return {"ok": True, "prompt": prompt, "n_tokens": len(tokens), "stop": stops}
@@ -133,7 +130,7 @@ class Runner:
         if self._tokens and self._tokens[0] == prompt:
             tokens = self._tokens[1]
         else:
-            tokens = llm.tokenize(prompt.encode("utf-8"), add_bos=True, special=True)
+            tokens = self._tokenize(prompt)
         self.stop_requested.clear()
         n, stopped, finish = 0, False, None
         for part in llm.create_completion(
@@ -149,6 +146,14 @@ class Runner:
                 break
         return {"ok": True, "event": "done", "prompt_tokens": len(tokens),
                 "completion_tokens": n, "stopped": stopped, "finish_reason": finish}
+
+    def _tokenize(self, prompt: str) -> list[int]:
+        """Tokens of a rendered prompt; a template that writes BOS itself must not get two."""
+        llm = self._model()
+        tokens = llm.tokenize(prompt.encode("utf-8"), add_bos=True, special=True)
+        if len(tokens) > 1 and tokens[0] == tokens[1] == llm.token_bos():
+            tokens = tokens[1:]
+        return tokens
 
     def op_tokenize(self, req: dict[str, Any]) -> dict[str, Any]:
         tokens = self._model().tokenize(req["text"].encode("utf-8"), add_bos=False, special=True)

@@ -1,0 +1,265 @@
+"""The command-line front end: argparse over the same core the GUI drives (docs/cli.md)."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from collections.abc import Callable
+from dataclasses import replace
+from pathlib import Path
+from typing import Any
+
+from rag_desktop import config
+from rag_desktop.progress import Cancelled, CancelToken, ProgressEvent
+
+EXIT_BAD_INPUT = 2
+# Errors a user can act on: printed as one line with exit code 2, never as a traceback.
+Handler = Callable[[argparse.Namespace], int]
+
+
+class StderrProgress:
+    """Progress lines on stderr: a live line on a terminal, sparse lines in a log."""
+
+    def __init__(self) -> None:
+        self.tty = sys.stderr.isatty()
+        self._last: dict[str, int] = {}
+
+    def __call__(self, event: ProgressEvent) -> None:
+        pct = int(event.fraction * 100)
+        if not self.tty and pct < 100 and pct - self._last.get(event.stage, -100) < 10:
+            return
+        self._last[event.stage] = pct
+        line = f"{event.stage}: {event.done}/{event.total} ({pct}%) {event.message}".rstrip()
+        end = "\r" if self.tty and pct < 100 else "\n"
+        print(line.ljust(70) if self.tty else line, end=end, file=sys.stderr, flush=True)
+
+
+def _bad_input_errors() -> tuple[type[BaseException], ...]:
+    from rag_desktop.catalog import ModelUnavailableError, UnknownModelError
+    from rag_desktop.documents import DocumentError
+    from rag_desktop.embeddings import UnknownEmbeddingModelError
+    from rag_desktop.gguf_meta import GGUFError
+    from rag_desktop.library import LibraryError
+    from rag_desktop.llm import LLMError
+
+    return (DocumentError, LibraryError, UnknownModelError, ModelUnavailableError, GGUFError,
+            LLMError, UnknownEmbeddingModelError, FileNotFoundError)
+
+
+def library_dir(args: argparse.Namespace) -> Path:
+    """--library DIR, else the "default" library under the per-user data dir."""
+    return Path(args.library).expanduser() if args.library else config.default_library_dir()
+
+
+def open_library(args: argparse.Namespace, create: bool = True) -> Any:
+    """Open (or create) the library named by --library."""
+    from rag_desktop.library import Library, LibraryError
+
+    path = library_dir(args)
+    if not create and not (path / "manifest.json").exists():
+        raise LibraryError(f"{path}: no library here; add PDFs with `rag-desktop ingest`")
+    return Library.open(path)
+
+
+def cmd_ingest(args: argparse.Namespace) -> int:
+    """Add PDFs (or folders of PDFs); one line per file; exit 2 if any file was bad."""
+    lib = open_library(args)
+    cancel = CancelToken()
+    try:
+        outcomes = lib.add_pdfs([Path(p) for p in args.pdf], StderrProgress(), cancel)
+    finally:
+        lib.close()
+    failed = 0
+    for o in outcomes:
+        if o.status == "added":
+            print(f"added {o.document.name}: {o.document.pages} pages, {o.document.chunks} chunks")
+        elif o.status == "duplicate":
+            print(f"{o.document.name}: already in the library (same sha256); nothing to do")
+        else:
+            failed += 1
+            print(o.error or f"{o.path}: {o.status}", file=sys.stderr)
+    return EXIT_BAD_INPUT if failed else 0
+
+
+def cmd_remove(args: argparse.Namespace) -> int:
+    """Remove documents by name or sha256."""
+    from rag_desktop.library import LibraryError
+
+    lib, failed = open_library(args, create=False), 0
+    try:
+        for name in args.name:
+            try:
+                doc = lib.remove(name)
+                print(f"removed {doc.name} ({doc.chunks} chunks)")
+            except LibraryError as exc:
+                failed += 1
+                print(str(exc), file=sys.stderr)
+    finally:
+        lib.close()
+    return EXIT_BAD_INPUT if failed else 0
+
+
+def cmd_docs(args: argparse.Namespace) -> int:
+    """List the library's documents."""
+    lib = open_library(args)
+    docs = lib.documents()
+    lib.close()
+    if args.json:
+        keys = ("name", "sha256", "pages", "chunks", "added_at")
+        print(json.dumps({"documents": [{k: getattr(d, k) for k in keys} for d in docs]}))
+        return 0
+    for d in docs:
+        print(f"{d.name}\t{d.pages} pages\t{d.chunks} chunks\t{d.added_at}\t{d.sha256[:12]}")
+    if not docs:
+        print("the library is empty; add PDFs with `rag-desktop ingest FILE.pdf`", file=sys.stderr)
+    return 0
+
+
+def cmd_search(args: argparse.Namespace) -> int:
+    """Hybrid search; prints ranked chunks with their BM25, dense and fused scores."""
+    from rag_desktop.pipeline import Source
+
+    lib = open_library(args, create=False)
+    retrieval = config.RetrievalSettings()
+    result = lib.search(args.question, k=args.k, bm25_weight=args.bm25_weight,
+                        k_per_leg=retrieval.k_per_leg)
+    lib.close()
+    sources = [Source.from_hit(h) for h in result.hits]
+    if args.json:
+        print(json.dumps({"query": result.query, "retrieval_s": result.retrieval_s,
+                          "results": [s.to_json() for s in sources]}, ensure_ascii=False))
+        return 0
+    for s in sources:
+        snippet = " ".join(s.text.split())[:160]
+        print(f"{s.rank}. {s.file} p.{s.page}  bm25={s.bm25:.2f} dense={s.dense:.3f} "
+              f"fused={s.fused:.4f}\n   {snippet}")
+    print(f"retrieval: {result.retrieval_s * 1000:.1f} ms", file=sys.stderr)
+    return 0
+
+
+def cmd_ask(args: argparse.Namespace) -> int:
+    """Answer a question; streams to stdout, then prints sources and timings."""
+    from rag_desktop.app import open_pipeline
+
+    generation = config.GenerationSettings()
+    generation = replace(generation, max_tokens=args.max_tokens or generation.max_tokens,
+                         n_gpu_layers=args.n_gpu_layers)
+    pipe = open_pipeline(library_dir(args), args.model, generation, use_cache=not args.no_cache)
+    cancel = CancelToken()
+    stream = None if args.json else (lambda t: print(t, end="", flush=True))
+    try:
+        answer = pipe.ask(args.question, on_token=stream, cancel=cancel, k=args.k,
+                          bm25_weight=args.bm25_weight, use_cache=not args.no_cache)
+    except KeyboardInterrupt:
+        cancel.cancel()
+        raise
+    finally:
+        pipe.close()
+    if args.json:
+        print(json.dumps(answer.to_json(), ensure_ascii=False))
+        return 0
+    print_answer_footer(answer)
+    return 0
+
+
+def print_answer_footer(answer: Any) -> None:
+    """Sources and timings under a streamed answer."""
+    t = answer.timings
+    print("\n\nSources:")
+    for s in answer.sources:
+        print(f"  [{s.rank}] {s.file} p.{s.page_label or s.page}  (fused {s.fused:.4f})")
+    if answer.dropped_chunks:
+        print(f"  ({answer.dropped_chunks} lower-ranked chunks dropped to fit the context)")
+    m = answer.model
+    print(f"\n{m.id} [{m.quant}, {m.backend}, {m.n_gpu_layers} layers offloaded]  "
+          f"total {t.total_s:.2f}s  retrieval {t.retrieval_s * 1000:.0f} ms  first token "
+          f"{t.first_token_s:.2f}s  {t.completion_tokens} tokens  {t.tokens_per_s:.1f} tok/s"
+          + ("  (cached)" if answer.cache_hit else ""))
+
+
+def cmd_models(args: argparse.Namespace) -> int:
+    """List the catalog and the GGUFs on disk, or pull one."""
+    from rag_desktop.catalog import load_catalog, with_metadata
+
+    if args.action == "pull":
+        from rag_desktop.download import pull
+
+        path = pull(load_catalog().get(args.id), progress=StderrProgress())
+        print(f"saved {path}")
+        return 0
+    entries = []
+    for e in load_catalog().entries():
+        try:
+            entries.append(with_metadata(e))
+        except Exception:
+            entries.append(e)  # a broken file is listed; loading it says what is wrong
+    if args.json:
+        print(json.dumps({"models": [e.to_json() for e in entries]}))
+        return 0
+    for e in entries:
+        size = f"{e.size_bytes / 1e6:,.0f} MB" if e.size_bytes else "?"
+        state = "present" if e.present else "not downloaded"
+        print(f"{e.id:36} {e.quant or '?':8} {size:>10}  {state:15} {e.source}")
+    return 0
+
+
+def cmd_reindex(args: argparse.Namespace) -> int:
+    """Rebuild the library's vectors with the configured embedding model."""
+    from rag_desktop.embeddings import get_embedder
+    from rag_desktop.library import Library
+
+    path = library_dir(args)
+    lib = Library.open(path, embedder=None, create=False)
+    try:
+        lib.reindex(get_embedder(args.embedding_model), StderrProgress())
+    finally:
+        lib.close()
+    print(f"reindexed {path} with {args.embedding_model}")
+    return 0
+
+
+def cmd_check(args: argparse.Namespace) -> int:
+    """Integrity check (and repair) of a library."""
+    lib = open_library(args, create=False)
+    try:
+        report = lib.check(repair=args.repair)
+    finally:
+        lib.close()
+    for p in report.problems:
+        print(f"problem: {p}")
+    for r in report.repaired:
+        print(f"repaired: {r}")
+    print("ok" if report.ok else "the library has problems; run with --repair")
+    return 0 if report.ok else 1
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The full argparse tree (docs/cli.md)."""
+    from rag_desktop import cli_args
+
+    return cli_args.build_parser(globals())
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Entry point: no arguments opens the desktop app."""
+    argv = sys.argv[1:] if argv is None else argv
+    config.set_offline(True)
+    if not argv:
+        from rag_desktop.gui.app import main as gui_main
+
+        return gui_main()
+    args = build_parser().parse_args(argv)
+    try:
+        code: int = args.handler(args)
+        return code
+    except _bad_input_errors() as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return EXIT_BAD_INPUT
+    except (KeyboardInterrupt, Cancelled):
+        print("stopped", file=sys.stderr)
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())
