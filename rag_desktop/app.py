@@ -7,6 +7,7 @@ from pathlib import Path
 from rag_desktop import config
 from rag_desktop.config import GenerationSettings, RetrievalSettings
 from rag_desktop.pipeline import Pipeline
+from rag_desktop.progress import CancelToken, ProgressCallback
 
 
 def open_pipeline(
@@ -42,3 +43,21 @@ def sample_pdf() -> Path:
 def sample_questions() -> Path:
     """The sample manual's question set with reference answers."""
     return Path(__file__).resolve().parent / "data" / "sample-questions.jsonl"
+
+
+def sample_library_dir() -> Path:
+    """Where the sample library lives (built on the app's first start)."""
+    return config.libraries_dir() / "sample"
+
+
+def ensure_sample_library(
+    progress: ProgressCallback | None = None, cancel: CancelToken | None = None
+) -> Path:
+    """Build the sample library from the bundled manual unless it is already there."""
+    from rag_desktop.library import Library
+
+    path = sample_library_dir()
+    with Library.open(path) as lib:
+        if not lib.documents():
+            lib.add_pdf(sample_pdf(), progress, cancel)
+    return path
