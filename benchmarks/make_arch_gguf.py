@@ -297,9 +297,10 @@ def main(argv: list[str] | None = None) -> int:
     if args.tiny:
         print(make_tiny(args.out))
         return 0
-    import llama_cpp  # noqa: F401  (before numpy: see the module docstring)
-
     defaults = {"tinyllama": "Q5_K_M", "mistral": "Q2_K"}
+    if any(q not in ("F16", "F32") for q in args.quant or ["Q"]):
+        import llama_cpp  # noqa: F401  (before numpy: see the module docstring)
+
     for arch in args.arch or ["tinyllama"]:
         quants = args.quant or [defaults[arch]]
         for k, quant in enumerate(quants):

@@ -92,6 +92,7 @@ def load_model(args: argparse.Namespace) -> tuple[llama_cpp.Llama, dict[str, Any
         "offloaded": f"{match.group(1)}/{match.group(2)}" if match else None,
         "vram_mib": (vram_after - vram_before) if vram_after is not None and vram_before is not None
         else None,
+        "vram_used_after_load_mib": vram_after,
         "n_params": llm._model.n_params(),
         "model_bytes": args.model.stat().st_size,
     }
