@@ -27,7 +27,12 @@ python3 -c 'import llama_cpp; print("gpu offload:", llama_cpp.llama_supports_gpu
 # 3. Pack the build so later sessions can carry it instead of rebuilding.
 if [ ! -f "$STATE/pack.done" ]; then
   du -sh /tmp/llama; find /tmp/llama -name '*.so*' -size +1M -exec ls -la {} \;
-  (tar -C /tmp -cf - llama | xz -T0 -6 > "$STATE/llama_cuda.tar.xz") 2>&1
+  if command -v xz > /dev/null; then
+    tar -C /tmp -cf - llama | xz -T0 -6 > "$STATE/llama_cuda.tar.xz"
+  else
+    python3 -c 'import sys, tarfile; tarfile.open(sys.argv[1], "w:xz").add("/tmp/llama", "llama")' \
+        "$STATE/llama_cuda.tar.xz"
+  fi
   ls -la "$STATE/llama_cuda.tar.xz" && touch "$STATE/pack.done"
 fi
 # 4. Quantize (llama_model_quantize from the CUDA build; CPU work).
