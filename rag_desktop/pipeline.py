@@ -151,7 +151,8 @@ class Pipeline:
         retrieval = replace(self.retrieval, k=k or self.retrieval.k,
                             bm25_weight=self.retrieval.bm25_weight if bm25_weight is None
                             else bm25_weight)
-        cache_key = self._cache_key(question, retrieval) if use_cache and self.cache else None
+        cache_key = (self._cache_key(question, retrieval)
+                     if use_cache and self.cache is not None else None)
         if cache_key is not None and self.cache is not None:
             hit = self.cache.get(cache_key)
             if hit is not None:

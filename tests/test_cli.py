@@ -1,0 +1,125 @@
+"""The CLI contract (docs/cli.md), run as a user would: a subprocess, JSON checked by schema."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import jsonschema
+import pytest
+from fpdf import FPDF
+
+NUM = {"type": "number"}
+INT = {"type": "integer"}
+STR = {"type": "string"}
+
+
+def _obj(props: dict[str, object]) -> dict[str, object]:
+    return {"type": "object", "required": list(props), "properties": props}
+
+
+SOURCE = _obj({"rank": INT, "file": STR, "page": INT, "text": STR, "bm25": NUM, "dense": NUM,
+               "fused": NUM})
+DOCS = _obj({"documents": {"type": "array", "items": _obj(
+    {"name": STR, "sha256": STR, "pages": INT, "chunks": INT, "added_at": STR})}})
+SEARCH = _obj({"query": STR, "retrieval_s": NUM, "results": {"type": "array", "items": SOURCE}})
+ASK = _obj({
+    "question": STR, "answer": STR, "dropped_chunks": INT,
+    "model": _obj({"id": STR, "file": STR, "quant": STR, "n_gpu_layers": INT, "backend": STR}),
+    "sources": {"type": "array", "items": SOURCE},
+    "timings": _obj({k: NUM for k in ("retrieval_s", "first_token_s", "generation_s", "total_s",
+                                      "tokens_per_s")}
+                    | {"prompt_tokens": INT, "completion_tokens": INT}),
+})
+MODELS = _obj({"models": {"type": "array", "items": _obj(
+    {"id": STR, "name": STR, "file": STR, "present": {"type": "boolean"},
+     "size_bytes": {"type": ["integer", "null"]}, "quant": STR, "context_length": INT,
+     "family": STR, "source": STR})}})
+
+
+def _pdf(path: Path, pages: list[str]) -> Path:
+    pdf = FPDF()
+    pdf.set_font("helvetica", size=12)
+    for text in pages:
+        pdf.add_page()
+        pdf.multi_cell(0, 8, text)
+    pdf.output(str(path))
+    return path
+
+
+def run(*args: str, home: Path) -> subprocess.CompletedProcess[str]:
+    env = dict(os.environ, RAG_DESKTOP_HOME=str(home))
+    return subprocess.run([sys.executable, "-m", "rag_desktop.cli", *args], capture_output=True,
+                          text=True, env=env, timeout=300)
+
+
+@pytest.fixture(scope="module")
+def home(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    home = tmp_path_factory.mktemp("home")
+    good = _pdf(home / "kettle.pdf", ["Kettle manual. Fill with water up to the MAX line.",
+                                      "Cleaning. Descale the kettle monthly with vinegar."])
+    empty = home / "empty.pdf"
+    empty.write_bytes(b"")
+    r = run("ingest", str(empty), str(good), home=home)
+    assert r.returncode == 2, r.stderr
+    assert "added kettle.pdf: 2 pages" in r.stdout
+    assert any(line.startswith("empty.pdf") and "empty" in line for line in r.stderr.splitlines())
+    return home
+
+
+def test_docs_json(home: Path) -> None:
+    out = json.loads(run("docs", "--json", home=home).stdout)
+    jsonschema.validate(out, DOCS)
+    assert [(d["name"], d["pages"]) for d in out["documents"]] == [("kettle.pdf", 2)]
+
+
+def test_reingest_is_a_noop_that_says_so(home: Path) -> None:
+    r = run("ingest", str(home / "kettle.pdf"), home=home)
+    assert r.returncode == 0 and "already in the library" in r.stdout
+
+
+def test_search_json(home: Path) -> None:
+    r = run("search", "how to descale", "--json", "-k", "2", home=home)
+    out = json.loads(r.stdout)
+    jsonschema.validate(out, SEARCH)
+    assert out["results"][0]["page"] == 2 and len(out["results"]) == 2
+
+
+def test_ask_json_with_the_packaged_model(home: Path) -> None:
+    r = run("ask", "How often should the kettle be descaled?", "--json", "--max-tokens", "24",
+            home=home)
+    assert r.returncode == 0, r.stderr
+    out = json.loads(r.stdout)
+    jsonschema.validate(out, ASK)
+    assert out["sources"][0]["page"] == 2 and out["answer"]
+    assert out["model"]["id"] == "smollm2-135m-instruct-q4_1" and out["model"]["backend"] == "CPU"
+    assert 0 < out["timings"]["completion_tokens"] <= 24
+
+
+def test_ask_streams_then_prints_sources_and_timings(home: Path) -> None:
+    r = run("ask", "What is the MAX line?", "--max-tokens", "16", "--no-cache", home=home)
+    assert r.returncode == 0, r.stderr
+    assert "Sources:" in r.stdout and "kettle.pdf p.1" in r.stdout and "tok/s" in r.stdout
+
+
+def test_models_json() -> None:
+    out = json.loads(run("models", "--json", home=Path("/nonexistent-home")).stdout)
+    jsonschema.validate(out, MODELS)
+    default = out["models"][0]
+    assert default["id"] == "smollm2-135m-instruct-q4_1" and default["present"]
+    assert (default["quant"], default["context_length"]) == ("Q4_1", 8192)
+
+
+@pytest.mark.parametrize("args, message", [
+    (["ask", "q", "--model", "nope"], "unknown model 'nope'"),
+    (["remove", "missing.pdf"], "missing.pdf"),
+    (["ingest", "/no/such/file.pdf"], "file.pdf"),
+])
+def test_bad_input_is_one_line_and_exit_2(home: Path, args: list[str], message: str) -> None:
+    r = run(*args, home=home)
+    assert r.returncode == 2
+    lines = r.stderr.strip().splitlines()
+    assert len(lines) == 1 and message in lines[0]

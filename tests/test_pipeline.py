@@ -1,0 +1,110 @@
+"""ask() end to end: real PDF, real MiniLM + FAISS + BM25, real SmolLM2 in its runner process."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import replace
+from pathlib import Path
+
+import pytest
+from fpdf import FPDF
+
+from rag_desktop.cache import AnswerCache
+from rag_desktop.catalog import load_catalog
+from rag_desktop.config import DEFAULT_MODEL_ID, GenerationSettings
+from rag_desktop.library import Library
+from rag_desktop.llm import LLM
+from rag_desktop.pipeline import NoModelError, Pipeline, passage_label
+from rag_desktop.prompts import build_messages
+from rag_desktop.progress import CancelToken
+
+PAGES = [
+    "The Zephyr 3000 coffee machine manual. Safety: unplug the machine before cleaning it.",
+    "Descaling. Run the descaling program every 90 days with citric acid to remove limescale.",
+    "Warranty. The Zephyr 3000 is covered for two years from the date of purchase.",
+    "Grinder settings. Turn the grinder dial to 5 for espresso and to 9 for filter coffee.",
+]
+
+
+def _write_pdf(path: Path, pages: list[str]) -> Path:
+    pdf = FPDF()
+    pdf.set_font("helvetica", size=12)
+    for text in pages:
+        pdf.add_page()
+        pdf.multi_cell(0, 8, text)
+    pdf.output(str(path))
+    return path
+
+
+@pytest.fixture(scope="module")
+def pipe(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Pipeline]:
+    root = tmp_path_factory.mktemp("pipe")
+    lib = Library.open(root / "lib")
+    lib.add_pdf(_write_pdf(root / "zephyr.pdf", PAGES))
+    gen = GenerationSettings(max_tokens=40, n_ctx_cap=2048)
+    p = Pipeline(lib, LLM(), load_catalog(), generation=gen, cache=AnswerCache(root / "c.sqlite"))
+    p.load_model(DEFAULT_MODEL_ID)
+    yield p
+    p.close()
+
+
+def test_answer_cites_the_page_that_holds_the_answer(pipe: Pipeline) -> None:
+    streamed: list[str] = []
+    answer = pipe.ask("How often should I run the descaling program?", on_token=streamed.append,
+                      use_cache=False)
+    assert answer.sources[0].page == 2 and answer.sources[0].file == "zephyr.pdf"
+    assert answer.text and "".join(streamed).strip() == answer.text
+    t = answer.timings
+    assert t.completion_tokens == len(streamed) > 0 and t.prompt_tokens > 50
+    assert 0 < t.retrieval_s < t.total_s and 0 < t.first_token_s <= t.generation_s < t.total_s
+    assert answer.model.id == DEFAULT_MODEL_ID and answer.model.backend == "CPU"
+    assert answer.dropped_chunks == 0 and not answer.cache_hit
+
+
+def test_context_budget_drops_the_lowest_ranked_chunks(pipe: Pipeline) -> None:
+    q = "descaling"
+    full = pipe.ask(q, k=4, use_cache=False)
+    assert len(full.sources) == 4
+    passages = [(passage_label(s), s.text) for s in full.sources]
+    two = pipe.llm.render(build_messages(q, passages[:2])).n_tokens
+    info = pipe.llm.info
+    assert info is not None
+    # A context that holds the prompt with exactly two passages plus max_tokens.
+    pipe.llm.info = replace(info, n_ctx=pipe.generation.max_tokens + two)
+    try:
+        cut = pipe.ask(q, k=4, use_cache=False)
+    finally:
+        pipe.llm.info = info
+    assert cut.dropped_chunks == 2
+    assert [s.rank for s in cut.sources] == [1, 2] and cut.timings.prompt_tokens == two
+
+
+def test_stop_mid_generation(pipe: Pipeline) -> None:
+    cancel, seen = CancelToken(), []
+    long = Pipeline(pipe.library, pipe.llm, pipe.catalog,
+                    generation=replace(pipe.generation, max_tokens=200, temperature=0.9))
+
+    def on_token(t: str) -> None:
+        seen.append(t)
+        if len(seen) == 2:
+            cancel.cancel()
+
+    answer = long.ask("Tell me everything about the machine.", on_token=on_token, cancel=cancel,
+                      use_cache=False)
+    assert answer.stopped and answer.timings.completion_tokens <= 3
+
+
+def test_cache_hit_miss_and_invalidation(pipe: Pipeline, tmp_path: Path) -> None:
+    q = "What is the warranty period?"
+    first = pipe.ask(q)
+    again = pipe.ask("  what is the WARRANTY period? ")
+    assert not first.cache_hit and again.cache_hit and again.text == first.text
+    assert again.original_timings == first.timings
+    pipe.library.add_pdf(_write_pdf(tmp_path / "other.pdf", ["Another manual about tea."]))
+    assert not pipe.ask(q).cache_hit  # the library changed: the cached answer is stale
+
+
+def test_ask_without_a_model_is_a_clear_error(pipe: Pipeline) -> None:
+    empty = Pipeline(pipe.library, LLM(), pipe.catalog)
+    with pytest.raises(NoModelError, match="no model is loaded"):
+        empty.ask("anything")
