@@ -62,7 +62,7 @@ def build_parser(h: dict[str, Any]) -> argparse.ArgumentParser:
     p.add_argument("action", nargs="?", choices=["list", "pull"], default="list")
     p.add_argument("id", nargs="?", metavar="ID")
     p.add_argument("--json", action="store_true")
-    p = _add(sub, "reindex", h["cmd_reindex"], "rebuild a library's vectors with an embedding model")
+    p = _add(sub, "reindex", h["cmd_reindex"], "rebuild a library's vectors with another model")
     _library(p)
     p.add_argument("--embedding-model", default=config.DEFAULT_EMBEDDING_MODEL, metavar="ID")
     p = _add(sub, "check", h["cmd_check"], "check a library's integrity (and repair it)")
@@ -74,8 +74,10 @@ def build_parser(h: dict[str, Any]) -> argparse.ArgumentParser:
 
 def _register_extensions(sub: Any) -> None:
     """Sub-commands that live with their own feature (evaluation, benchmarks)."""
+    import importlib
+
     try:
-        from rag_desktop import cli_eval
+        cli_eval = importlib.import_module("rag_desktop.cli_eval")
     except ImportError:
         return
     cli_eval.register(sub)

@@ -21,7 +21,7 @@ class ChunkSettings:
 
 @dataclass(frozen=True)
 class RetrievalSettings:
-    """Hybrid retrieval: k chunks returned, k_per_leg from each retriever, BM25 weight w (dense 1-w)."""
+    """Hybrid retrieval: k chunks, k_per_leg from each retriever, BM25 weight w (dense 1-w)."""
 
     k: int = 4
     k_per_leg: int = 20

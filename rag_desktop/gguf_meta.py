@@ -9,7 +9,8 @@ from typing import Any, BinaryIO
 
 GGUF_MAGIC = b"GGUF"
 # GGUF value types (gguf spec): the struct format of each scalar type.
-_SCALARS = {0: "B", 1: "b", 2: "H", 3: "h", 4: "I", 5: "i", 6: "f", 7: "?", 10: "Q", 11: "q", 12: "d"}
+_SCALARS = {0: "B", 1: "b", 2: "H", 3: "h", 4: "I", 5: "i", 6: "f", 7: "?",
+            10: "Q", 11: "q", 12: "d"}
 _STRING, _ARRAY = 8, 9
 # Arrays longer than this (token lists, merges) are skipped, not kept: we only need their length.
 _MAX_KEPT_ARRAY = 64

@@ -13,7 +13,7 @@ SYSTEM_PROMPT = (
 
 Message = dict[str, str]
 
-# Family templates (used only when the GGUF has no tokenizer.chat_template), as in each model's card.
+# Family templates, used only when the GGUF has no tokenizer.chat_template (as in model cards).
 FAMILY_STOPS: dict[str, list[str]] = {
     "zephyr": ["</s>", "<|user|>"],
     "mistral": ["</s>", "[INST]"],
@@ -24,7 +24,7 @@ FAMILY_STOPS: dict[str, list[str]] = {
 
 def format_context(passages: Sequence[tuple[str, str]]) -> str:
     """Number (label, text) passages as quoted context; labels are like 'manual.pdf p. 12'."""
-    blocks = [f"[{i}] ({label})\n\"\"\"\n{text}\n\"\"\"" for i, (label, text) in enumerate(passages, 1)]
+    blocks = [f'[{i}] ({label})\n"""\n{text}\n"""' for i, (label, text) in enumerate(passages, 1)]
     return "\n\n".join(blocks) if blocks else "(no passages were found)"
 
 

@@ -113,7 +113,8 @@ class Runner:
         return self.llm
 
     def op_render(self, req: dict[str, Any]) -> dict[str, Any]:
-        llm, messages = self._model(), req["messages"]
+        messages = req["messages"]
+        self._model()
         stops = list(FAMILY_STOPS.get(self.family, []))
         if self.template is not None:
             result = self.template(messages=messages)
@@ -138,7 +139,7 @@ class Runner:
             top_p=float(req["top_p"]), stop=req.get("stop") or None, stream=True,
         ):
             n += 1
-            choice = part["choices"][0]  # type: ignore[index]
+            choice: Any = part["choices"][0]  # type: ignore[index]
             finish = choice.get("finish_reason") or finish
             self.send({"event": "token", "text": choice["text"]})
             if self.stop_requested.is_set():
@@ -197,8 +198,9 @@ def main() -> None:
     runner = Runner(out)
     inbox: queue.Queue[dict[str, Any] | None] = queue.Queue()
     threading.Thread(target=_reader, args=(inbox, runner), daemon=True).start()
-    runner.send({"ok": True, "event": "ready", "pid": os.getpid(),
-                 "gpu_offload": bool(llama_cpp.llama_supports_gpu_offload()), "backend": _backend()})
+    gpu = bool(llama_cpp.llama_supports_gpu_offload())
+    runner.send({"ok": True, "event": "ready", "pid": os.getpid(), "gpu_offload": gpu,
+                 "backend": _backend()})
     while (req := inbox.get()) is not None and req.get("op") != "exit":
         handler = getattr(runner, f"op_{req.get('op')}", None)
         try:

@@ -15,8 +15,8 @@ from rag_desktop.config import DEFAULT_MODEL_ID, GenerationSettings
 from rag_desktop.library import Library
 from rag_desktop.llm import LLM
 from rag_desktop.pipeline import NoModelError, Pipeline, passage_label
-from rag_desktop.prompts import build_messages
 from rag_desktop.progress import CancelToken
+from rag_desktop.prompts import build_messages
 
 PAGES = [
     "The Zephyr 3000 coffee machine manual. Safety: unplug the machine before cleaning it.",
