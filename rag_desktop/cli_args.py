@@ -74,10 +74,6 @@ def build_parser(h: dict[str, Any]) -> argparse.ArgumentParser:
 
 def _register_extensions(sub: Any) -> None:
     """Sub-commands that live with their own feature (evaluation, benchmarks)."""
-    import importlib
+    from rag_desktop import cli_eval
 
-    try:
-        cli_eval = importlib.import_module("rag_desktop.cli_eval")
-    except ImportError:
-        return
     cli_eval.register(sub)

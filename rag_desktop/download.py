@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import hashlib
+import http.client
 import os
 import urllib.error
 import urllib.request
 from pathlib import Path
+from typing import Any, BinaryIO
 
 from rag_desktop import config
 from rag_desktop.catalog import ModelEntry
@@ -70,15 +72,28 @@ def _fetch(url: str, part: Path, progress: ProgressCallback, cancel: CancelToken
             have = 0  # the server ignored the range: start over
         total = have + int(resp.headers.get("Content-Length") or 0)
         with part.open("ab" if have else "wb") as f:
-            done = have
-            while block := resp.read(CHUNK):
-                if cancel is not None:
-                    cancel.raise_if_cancelled()
-                f.write(block)
-                done += len(block)
-                progress(ProgressEvent("download", done, total, part.name.removesuffix(".part")))
-            f.flush()
-            os.fsync(f.fileno())
+            try:
+                done = _copy(resp, f, have, total, progress, cancel, part.name[:-5])
+            finally:
+                f.flush()
+                os.fsync(f.fileno())  # what did arrive is kept for the resume
+    if total > have and done < total:
+        raise DownloadError(f"{url}: the connection dropped after {done:,} of {total:,} bytes; "
+                            "run the same command again to resume")
+
+
+def _copy(resp: Any, f: BinaryIO, done: int, total: int, progress: ProgressCallback,
+          cancel: CancelToken | None, name: str) -> int:
+    try:
+        while block := resp.read(CHUNK):
+            if cancel is not None:
+                cancel.raise_if_cancelled()
+            f.write(block)
+            done += len(block)
+            progress(ProgressEvent("download", done, total, name))
+    except (http.client.HTTPException, OSError):
+        pass  # a dropped connection: the caller sees the short count and says so
+    return done
 
 
 def _sha256(path: Path) -> str:
