@@ -116,6 +116,7 @@ def describe_machine(probe_llama: bool = True) -> dict[str, Any]:
         "python": platform.python_version(),
         "llama_cpp_python": llama_version,
         "gpu_offload": offload,
+        "load_avg_1m": round(os.getloadavg()[0], 2) if hasattr(os, "getloadavg") else None,
     }
 
 
@@ -129,7 +130,7 @@ def markdown_line(d: dict[str, Any]) -> str:
         f"**Machine** ({d.get('date')}): {d.get('cpu')}, {d.get('physical_cores')} physical / "
         f"{d.get('logical_cores')} logical cores, {d.get('ram_gib')} GiB RAM; {gpu}; "
         f"{d.get('os')}; Python {d.get('python')}; llama-cpp-python {d.get('llama_cpp_python')} "
-        f"({offload})"
+        f"({offload}); load average {d.get('load_avg_1m')}"
     )
 
 

@@ -44,6 +44,8 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     ap.add_argument("--n-gpu-layers", type=int, default=0)
     ap.add_argument("--n-ctx", type=int, default=2048)
     ap.add_argument("--flash-attn", action="store_true")
+    ap.add_argument("--no-op-offload", action="store_true",
+                    help="keep large-batch ops of CPU layers off the GPU (CUDA build, ngl 0)")
     ap.add_argument("--repeats", type=int, default=3)
     ap.add_argument("--prompt-tokens", type=int, default=512)
     ap.add_argument("--stream-prompt-tokens", type=int, default=256)
@@ -78,6 +80,7 @@ def load_model(args: argparse.Namespace) -> tuple[llama_cpp.Llama, dict[str, Any
             str(args.model), n_ctx=args.n_ctx, n_batch=args.n_batch, n_ubatch=args.n_batch,
             n_threads=args.n_threads, n_threads_batch=args.n_threads,
             n_gpu_layers=args.n_gpu_layers, flash_attn=args.flash_attn, seed=0, verbose=True,
+            op_offload=False if args.no_op_offload else None,
         )
         load_s = time.perf_counter() - t0
     finally:
@@ -201,12 +204,14 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
     one_round(llm, args)  # warm-up: first-use allocations, kernels, page faults
     rounds = [one_round(llm, args) for _ in range(args.repeats)]
     llm.close()
-    config = {k: getattr(args, k) for k in ("n_threads", "n_batch", "n_gpu_layers", "n_ctx",
-                                            "flash_attn", "repeats", "prompt_tokens",
-                                            "stream_prompt_tokens", "gen_tokens")}
+    load_avg_end = round(os.getloadavg()[0], 2)
+    keys = ("n_threads", "n_batch", "n_gpu_layers", "n_ctx", "flash_attn", "no_op_offload",
+            "repeats", "prompt_tokens", "stream_prompt_tokens", "gen_tokens")
+    config = {k: getattr(args, k) for k in keys}
     return {
         "label": args.label or args.model.name, "model": str(args.model), "machine": machine,
         "config": config, "load": info, "rounds": rounds, "summary": summarize(rounds),
+        "load_avg_1m_end": load_avg_end,
     }
 
 
