@@ -172,18 +172,22 @@ def read_pdf(
     labels = _page_labels(reader)
     n_pages = len(labels)
     pages: list[Page] = []
+    failure: Exception | None = None
     for index in range(n_pages):
         if cancel is not None:
             cancel.raise_if_cancelled()
         try:
             raw = reader.pages[index].extract_text() or ""
-        except Exception:  # one bad content stream should not lose the other pages
+        except Exception as exc:  # one bad content stream should not lose the other pages
             log.warning("%s: skipping page %d, its text cannot be extracted", path.name, index + 1)
-            raw = None
+            raw, failure = None, exc
         if raw is not None:
             pages.append(Page(number=index + 1, label=labels[index], text=clean_text(raw)))
         if progress is not None:
             progress(ProgressEvent("pages", index + 1, n_pages, path.name))
+    if not pages and failure is not None:
+        # Every page failed (e.g. a decompression bomb hit pypdf's limit): not a scan.
+        raise DocumentError(path, f"no page's text can be extracted ({_describe(failure)})")
     if not any(page.text for page in pages):
         raise DocumentError(
             path, "no text layer (scanned?); OCR is not supported yet", "add a PDF with text"

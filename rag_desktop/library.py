@@ -174,8 +174,11 @@ class Library:
 
     @property
     def version(self) -> str:
-        """Changes on every committed change (also another process's); for cache keys."""
-        return str(self.store.generation)
+        """Changes on every committed change (also another process's); for cache keys.
+
+        "<generation>-<uid>": the uid differs between libraries made at the same path.
+        """
+        return f"{self.store.generation}-{self.store.meta('uid')}"
 
     def documents(self) -> list[DocumentInfo]:
         """Every document, oldest first."""

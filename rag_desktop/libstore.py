@@ -5,6 +5,7 @@ from __future__ import annotations
 import contextlib
 import json
 import sqlite3
+import uuid
 from collections import Counter
 from collections.abc import Callable, Iterator
 from dataclasses import asdict, dataclass
@@ -133,7 +134,9 @@ class LibraryStore:
     def initialize(self, manifest: Manifest) -> None:
         """Commit generation 0: an empty index and the manifest."""
         with self.transaction():
-            self._set_meta({"generation": "-1", "faiss_file": ""})
+            # The uid tells apart two libraries made at one path (say, deleted and made again),
+            # whose generations both start at 0, so that caches keyed by version stay right.
+            self._set_meta({"generation": "-1", "faiss_file": "", "uid": uuid.uuid4().hex[:12]})
             self.commit_generation(new_index(manifest.dim), manifest)
 
     def meta(self, key: str) -> str:
