@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import threading
 import time
 from collections.abc import Iterable
@@ -29,6 +30,8 @@ from rag_desktop.libstore import (
 from rag_desktop.progress import Cancelled, CancelToken, ProgressCallback, ProgressEvent
 from rag_desktop.retrieval import SearchState
 from rag_desktop.textindex import TOKENIZER_ID, TOKENIZERS
+
+log = logging.getLogger(__name__)
 
 __all__ = [
     "AddOutcome", "AddResult", "CheckReport", "DocumentInfo", "EmbeddingMismatchError",
@@ -144,20 +147,22 @@ class Library:
         if not (path / DB_FILE).is_file() and not create:
             raise LibraryError(f"no library at {path}; add a PDF to create one")
         store = LibraryStore.connect(path)
-        if not store.initialized:
-            if not create:
-                store.close()
-                raise LibraryError(f"{path} is not a rag-desktop library")
-            store.initialize(_new_manifest(embedder, embedding_model, chunk_settings))
         try:
+            if not store.initialized:
+                if not create:
+                    raise LibraryError(f"{path} is not a rag-desktop library")
+                store.initialize(_new_manifest(embedder, embedding_model, chunk_settings))
             _check_manifest(store, embedder)
+        except BaseException:
+            store.close()
+            raise
+        try:
             # A crash after a commit but before manifest.json was rewritten leaves a stale copy.
             if store.read_manifest_file() != store.manifest():
                 store.write_manifest_file(store.manifest())
             store.sweep()
-        except BaseException:
-            store.close()
-            raise
+        except (OSError, LibraryError) as exc:  # read-only or busy: still fine for searching
+            log.warning("library %s: left crash leftovers for later (%s)", path, exc)
         return cls(store, embedder)
 
     @property

@@ -183,7 +183,11 @@ class LibraryStore:
     @contextlib.contextmanager
     def transaction(self) -> Iterator[None]:
         """BEGIN IMMEDIATE (the write lock) ... COMMIT, rolled back on any exception."""
-        self.conn.execute("BEGIN IMMEDIATE")
+        try:
+            self.conn.execute("BEGIN IMMEDIATE")
+        except sqlite3.OperationalError as exc:  # locked by another process, or read-only
+            raise LibraryError(f"library {self.path} cannot be changed now ({exc}); "
+                               "close other rag-desktop windows and try again") from exc
         try:
             yield
             if self.conn.in_transaction:
