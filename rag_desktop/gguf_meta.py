@@ -81,7 +81,8 @@ def read_gguf_info(path: Path) -> GGUFInfo:
     size = path.stat().st_size
     with path.open("rb") as f:
         if f.read(4) != GGUF_MAGIC:
-            raise GGUFError(f"{path.name}: not a GGUF model file (wrong magic bytes)")
+            raise GGUFError(f"{path.name}: not a GGUF model file (wrong magic bytes); "
+                            "choose a .gguf model, or download or copy it again")
         r = _Reader(f, path)
         version = r.read("I")
         if version not in (2, 3):
