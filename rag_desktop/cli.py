@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import logging
 import sys
 from collections.abc import Callable
 from dataclasses import replace
@@ -245,6 +246,9 @@ def main(argv: list[str] | None = None) -> int:
     """Entry point: no arguments opens the desktop app."""
     argv = sys.argv[1:] if argv is None else argv
     config.set_offline(True)
+    # pypdf warns about every repairable flaw ("EOF marker not found") without naming the
+    # file; the one line per bad file comes from DocumentError instead.
+    logging.getLogger("pypdf").setLevel(logging.ERROR)
     if not argv:
         from rag_desktop.gui.app import main as gui_main
 
