@@ -1,0 +1,1 @@
+"""The PySide6 desktop front end: a thin layer over the core, driven by one worker thread."""

@@ -1,0 +1,87 @@
+"""The model dropdown: catalog models and GGUFs on disk, with size, quant and presence."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from PySide6.QtCore import Qt, Signal
+from PySide6.QtGui import QStandardItemModel
+from PySide6.QtWidgets import QComboBox, QHBoxLayout, QLabel, QProgressBar, QWidget
+
+
+def human_size(n: int | None) -> str:
+    """Bytes as MB/GB text; unknown sizes are '?'."""
+    if not n:
+        return "?"
+    return f"{n / 1e9:.1f} GB" if n >= 1e9 else f"{n / 1e6:.0f} MB"
+
+
+def entry_label(entry: Any) -> str:
+    """How a ModelEntry reads in the dropdown."""
+    where = "" if entry.present else " — not on this machine"
+    quant = f" · {entry.quant}" if entry.quant else ""
+    return f"{entry.name}  ({human_size(entry.size_bytes)}{quant}){where}"
+
+
+class ModelPicker(QWidget):
+    """A labelled combo box and a busy bar; emits `model_chosen` when the user picks a model."""
+
+    model_chosen = Signal(str)
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.combo = QComboBox()
+        self.combo.setMinimumWidth(380)
+        self.combo.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToContents)
+        self.combo.activated.connect(self._on_activated)
+        self.busy = QProgressBar()
+        self.busy.setRange(0, 0)  # indeterminate: a model load has no steps to count
+        self.busy.setMaximumWidth(120)
+        self.busy.setTextVisible(False)
+        self.busy.hide()
+        self.busy_label = QLabel("")
+        layout = QHBoxLayout(self)
+        layout.setContentsMargins(4, 0, 4, 0)
+        layout.addWidget(QLabel("Model:"))
+        layout.addWidget(self.combo)
+        layout.addWidget(self.busy)
+        layout.addWidget(self.busy_label)
+        self._current = ""
+
+    def set_entries(self, entries: list[Any], current: str) -> None:
+        """List the models; those not present are disabled with a hint how to get them."""
+        self.combo.clear()
+        for entry in entries:
+            self.combo.addItem(entry_label(entry), entry.id)
+            i = self.combo.count() - 1
+            tip = entry.note or str(entry.path or entry.file)
+            self.combo.setItemData(i, tip, Qt.ItemDataRole.ToolTipRole)
+            if not entry.present:
+                model = self.combo.model()
+                if isinstance(model, QStandardItemModel):
+                    item = model.item(i)
+                    item.setEnabled(False)
+        self.select(current)
+
+    def select(self, model_id: str) -> None:
+        """Show `model_id` as the current model without emitting."""
+        self._current = model_id
+        i = self.combo.findData(model_id)
+        if i >= 0:
+            self.combo.setCurrentIndex(i)
+
+    def ids(self) -> list[str]:
+        """Every listed id."""
+        return [str(self.combo.itemData(i)) for i in range(self.combo.count())]
+
+    def set_loading(self, text: str) -> None:
+        """Show the busy indicator with `text`, or hide it with ''."""
+        self.busy.setVisible(bool(text))
+        self.busy_label.setText(text)
+        self.combo.setEnabled(not text)
+
+    def _on_activated(self, index: int) -> None:
+        model_id = str(self.combo.itemData(index))
+        if model_id != self._current:
+            self._current = model_id
+            self.model_chosen.emit(model_id)

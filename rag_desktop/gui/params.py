@@ -1,0 +1,84 @@
+"""The GUI's user parameters as one frozen dataclass, and their QSettings persistence."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, fields, replace
+from typing import Any
+
+from PySide6.QtCore import QSettings
+
+from rag_desktop.config import (
+    DEFAULT_EMBEDDING_MODEL,
+    DEFAULT_MODEL_ID,
+    GenerationSettings,
+    RetrievalSettings,
+)
+
+_DEFAULT_GEN = GenerationSettings()
+_DEFAULT_RET = RetrievalSettings()
+
+
+@dataclass(frozen=True)
+class Params:
+    """What the settings dialog edits. n_gpu_layers -1 = all/auto; n_threads 0 = auto."""
+
+    n_gpu_layers: int = -1
+    n_threads: int = 0
+    n_ctx: int = _DEFAULT_GEN.n_ctx_cap
+    temperature: float = _DEFAULT_GEN.temperature
+    max_tokens: int = _DEFAULT_GEN.max_tokens
+    k: int = _DEFAULT_RET.k
+    bm25_weight: float = _DEFAULT_RET.bm25_weight
+    embedding_model: str = DEFAULT_EMBEDDING_MODEL
+
+    def generation(self) -> GenerationSettings:
+        """The core's generation settings for these parameters."""
+        return replace(
+            _DEFAULT_GEN,
+            max_tokens=self.max_tokens,
+            temperature=self.temperature,
+            n_ctx_cap=self.n_ctx,
+            n_threads=self.n_threads or None,
+            n_gpu_layers=None if self.n_gpu_layers < 0 else self.n_gpu_layers,
+        )
+
+    def retrieval(self) -> RetrievalSettings:
+        """The core's retrieval settings for these parameters."""
+        return replace(_DEFAULT_RET, k=self.k, bm25_weight=self.bm25_weight)
+
+    def needs_reload(self, other: Params) -> bool:
+        """True when a change only takes effect after the model is loaded again."""
+        keys = ("n_gpu_layers", "n_threads", "n_ctx")
+        return any(getattr(self, k) != getattr(other, k) for k in keys)
+
+
+def load_params(settings: QSettings) -> Params:
+    """Parameters saved under "params/", with defaults for anything missing or malformed."""
+    values: dict[str, Any] = {}
+    for f in fields(Params):
+        raw = settings.value(f"params/{f.name}")
+        if raw is None:
+            continue
+        kind = type(getattr(Params(), f.name))
+        try:
+            values[f.name] = kind(raw)
+        except (TypeError, ValueError):
+            continue
+    return Params(**values)
+
+
+def save_params(settings: QSettings, params: Params) -> None:
+    """Store every parameter under "params/"."""
+    for f in fields(Params):
+        settings.setValue(f"params/{f.name}", getattr(params, f.name))
+
+
+def last_model(settings: QSettings) -> str:
+    """The model chosen last time, else the packaged default."""
+    return str(settings.value("session/model", DEFAULT_MODEL_ID))
+
+
+def last_library(settings: QSettings) -> str | None:
+    """The library folder used last time, if any."""
+    value = settings.value("session/library")
+    return str(value) if value else None

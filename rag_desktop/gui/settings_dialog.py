@@ -1,0 +1,107 @@
+"""The settings dialog: load-time model settings, generation, retrieval and embeddings."""
+
+from __future__ import annotations
+
+from PySide6.QtCore import Qt
+from PySide6.QtWidgets import (
+    QComboBox,
+    QDialog,
+    QDialogButtonBox,
+    QDoubleSpinBox,
+    QFormLayout,
+    QHBoxLayout,
+    QLabel,
+    QSlider,
+    QSpinBox,
+    QWidget,
+)
+
+from rag_desktop.gui.params import Params
+
+SLIDER_STEPS = 100
+
+
+class SettingsDialog(QDialog):
+    """Edits a Params; `params()` reads the result back."""
+
+    def __init__(self, params: Params, embedding_models: list[str],
+                 parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setWindowTitle("Settings")
+        form = QFormLayout(self)
+        self.gpu_layers = self._spin(-1, 999, params.n_gpu_layers, "all (auto)")
+        self.threads = self._spin(0, 256, params.n_threads, "auto")
+        self.n_ctx = self._spin(256, 131072, params.n_ctx)
+        self.n_ctx.setSingleStep(512)
+        self.temperature = QDoubleSpinBox()
+        self.temperature.setRange(0.0, 2.0)
+        self.temperature.setSingleStep(0.05)
+        self.temperature.setValue(params.temperature)
+        self.max_tokens = self._spin(1, 8192, params.max_tokens)
+        self.k = self._spin(1, 50, params.k)
+        self.bm25 = QSlider(Qt.Orientation.Horizontal)
+        self.bm25.setRange(0, SLIDER_STEPS)
+        self.bm25.setValue(round(params.bm25_weight * SLIDER_STEPS))
+        self.bm25_label = QLabel()
+        self.bm25.valueChanged.connect(self._show_weight)
+        self._show_weight(self.bm25.value())
+        weight_row = QHBoxLayout()
+        weight_row.addWidget(self.bm25, 1)
+        weight_row.addWidget(self.bm25_label)
+        self.embedding = QComboBox()
+        self.embedding.setEditable(True)
+        self.embedding.addItems(sorted(set(embedding_models) | {params.embedding_model}))
+        self.embedding.setCurrentText(params.embedding_model)
+        form.addRow("GPU layers (n_gpu_layers)", self.gpu_layers)
+        form.addRow("CPU threads", self.threads)
+        form.addRow("Context size (tokens)", self.n_ctx)
+        form.addRow("Temperature", self.temperature)
+        form.addRow("Max answer tokens", self.max_tokens)
+        form.addRow("Chunks retrieved (k)", self.k)
+        form.addRow("BM25 weight (dense = 1 − w)", weight_row)
+        form.addRow("Embedding model (new libraries)", self.embedding)
+        note = QLabel("GPU layers, threads and context size apply when the model is loaded "
+                      "again (done for you on OK).")
+        note.setWordWrap(True)
+        note.setStyleSheet("color: palette(mid);")
+        form.addRow(note)
+        buttons = QDialogButtonBox(
+            QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel
+            | QDialogButtonBox.StandardButton.RestoreDefaults)
+        buttons.accepted.connect(self.accept)
+        buttons.rejected.connect(self.reject)
+        restore = buttons.button(QDialogButtonBox.StandardButton.RestoreDefaults)
+        restore.clicked.connect(lambda: self._load(Params()))
+        form.addRow(buttons)
+
+    @staticmethod
+    def _spin(low: int, high: int, value: int, special: str = "") -> QSpinBox:
+        box = QSpinBox()
+        box.setRange(low, high)
+        if special:
+            box.setSpecialValueText(special)
+        box.setValue(value)
+        return box
+
+    def _show_weight(self, value: int) -> None:
+        self.bm25_label.setText(f"{value / SLIDER_STEPS:.2f}")
+
+    def _load(self, p: Params) -> None:
+        self.gpu_layers.setValue(p.n_gpu_layers)
+        self.threads.setValue(p.n_threads)
+        self.n_ctx.setValue(p.n_ctx)
+        self.temperature.setValue(p.temperature)
+        self.max_tokens.setValue(p.max_tokens)
+        self.k.setValue(p.k)
+        self.bm25.setValue(round(p.bm25_weight * SLIDER_STEPS))
+        self.embedding.setCurrentText(p.embedding_model)
+
+    def params(self) -> Params:
+        """The edited parameters."""
+        return Params(
+            n_gpu_layers=self.gpu_layers.value(), n_threads=self.threads.value(),
+            n_ctx=self.n_ctx.value(), temperature=round(self.temperature.value(), 3),
+            max_tokens=self.max_tokens.value(), k=self.k.value(),
+            bm25_weight=self.bm25.value() / SLIDER_STEPS,
+            embedding_model=self.embedding.currentText().strip(),
+        )

@@ -1,0 +1,189 @@
+"""The user's path through the real window, real core and real models, in order.
+
+One window serves the whole module: ingesting the manual once is most of the cost, and each step
+builds on the last (the library the drop made is the one the questions go to). Each test still
+checks one thing the issue names.
+"""
+
+from __future__ import annotations
+
+import csv
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from PySide6.QtCore import QMimeData, QPointF, Qt, QUrl
+from PySide6.QtGui import QDropEvent
+from PySide6.QtWidgets import QApplication
+
+from rag_desktop.gui.app import make_app, open_settings
+from rag_desktop.gui.main_window import MainWindow
+from rag_desktop.gui.params import Params
+from tests.gui.conftest import GapProbe, dev_pdf
+
+GAP_LIMIT_S = 0.100
+QUESTION = "What output file does LilyPond produce by default when it processes filename.ly?"
+EXPECTED_PAGE = 4  # sample-questions.jsonl: lilypond-usage-01
+OTHER_MODEL = "gemma3-270m-q4_k_m"
+state: dict[str, Any] = {}
+
+
+@pytest.fixture(scope="module")
+def window(gui_home: Path) -> Iterator[MainWindow]:
+    """The main window on an empty library, with the default model loading."""
+    make_app([])
+    settings = open_settings(gui_home / "gui-settings.ini")
+    win = MainWindow(settings)
+    win.apply_params(Params(max_tokens=24))
+    win.show()
+    win.start(library=gui_home / "libraries" / "manuals")
+    yield win
+    win.close()
+    QApplication.processEvents()
+
+
+def drop(widget: Any, paths: list[Path]) -> None:
+    """Deliver a drop of local files onto `widget`, as a file manager would."""
+    mime = QMimeData()
+    mime.setUrls([QUrl.fromLocalFile(str(p)) for p in paths])
+    event = QDropEvent(QPointF(10, 10), Qt.DropAction.CopyAction, mime,
+                       Qt.MouseButton.LeftButton, Qt.KeyboardModifier.NoModifier)
+    widget.dropEvent(event)
+
+
+def test_drop_pdf_ingests_to_100_percent(window: MainWindow, qtbot: Any, tmp_path: Path) -> None:
+    broken = tmp_path / "broken.pdf"
+    broken.write_bytes(b"%PDF-1.4 this is not really a pdf")
+    qtbot.waitUntil(lambda: window.library_path is not None and not window.client.working_on,
+                    timeout=60000)
+    seen: list[int] = []
+    window.library_panel.progress.valueChanged.connect(seen.append)
+    probe = GapProbe().start()
+    with qtbot.waitSignal(window.client.ingest_finished, timeout=240000) as blocker:
+        drop(window.library_panel, [dev_pdf(), broken])
+    state["ingest_gap"] = probe.stop()
+    state["ingest_where"] = probe.where
+    print(f"ingestion: longest GUI gap {probe.max_gap * 1000:.0f} ms over {probe.ticks} ticks")
+    QApplication.processEvents()
+    assert max(seen) == 100
+    statuses = {o.path.name: o.status for o in blocker.args[0]}
+    assert statuses[dev_pdf().name] == "added"
+    assert statuses["broken.pdf"] == "error"
+    rows = {r.name: r for r in window.library_panel.model.rows}
+    assert rows[dev_pdf().name].pages == 73
+    assert rows["broken.pdf"].status == "error" and rows["broken.pdf"].error  # next to the file
+
+
+def test_gui_never_blocks_during_ingestion(window: MainWindow) -> None:
+    gap = state["ingest_gap"]
+    assert gap < GAP_LIMIT_S, f"longest gap {gap * 1000:.0f} ms; {state['ingest_where']}"
+
+
+def test_ask_streams_tokens(window: MainWindow, qtbot: Any) -> None:
+    qtbot.waitUntil(lambda: window.model_info is not None, timeout=120000)
+    panel = window.ask_panel
+    panel.question.setPlainText(QUESTION)
+    probe = GapProbe().start()
+    with qtbot.waitSignal(window.client.answered, timeout=120000) as blocker:
+        qtbot.keyClick(panel.question, Qt.Key.Key_Return, Qt.KeyboardModifier.ControlModifier)
+        qtbot.waitUntil(lambda: panel.tokens_seen >= 2, timeout=120000)
+        streamed = panel.answer.toPlainText()
+    state["ask_gap"] = probe.stop()
+    state["ask_where"] = probe.where
+    print(f"generation: longest GUI gap {probe.max_gap * 1000:.0f} ms over {probe.ticks} ticks")
+    answer = blocker.args[0].answer
+    assert streamed and panel.tokens_seen > 2  # text was on screen before the answer was final
+    assert answer.text and streamed.strip() in answer.text
+    assert "tok/s" in panel.metrics.text() and answer.model.id in panel.metrics.text()
+    state["answer"] = answer
+
+
+def test_gui_never_blocks_during_generation(window: MainWindow) -> None:
+    gap = state["ask_gap"]
+    assert gap < GAP_LIMIT_S, f"longest gap {gap * 1000:.0f} ms; {state['ask_where']}"
+
+
+def test_sources_show_right_page_and_click_opens_it(window: MainWindow, qtbot: Any) -> None:
+    panel = window.ask_panel
+    pages = [panel.sources.record(r).page for r in range(panel.sources.rowCount())]
+    assert EXPECTED_PAGE in pages
+    row = pages.index(EXPECTED_PAGE)
+    index = panel.sources.index(row, 0)
+    rect = panel.table.visualRect(index)
+    qtbot.mouseClick(panel.table.viewport(), Qt.MouseButton.LeftButton, pos=rect.center())
+    qtbot.waitUntil(lambda: panel.pdf.path is not None, timeout=5000)
+    assert panel.pdf.document.pageCount() == 73
+    assert panel.pdf.current_page() == EXPECTED_PAGE
+    assert f"page {EXPECTED_PAGE}" in panel.pdf.title.text()
+
+
+def test_stop_ends_generation(window: MainWindow, qtbot: Any) -> None:
+    window.apply_params(Params(max_tokens=400))
+    panel = window.ask_panel
+    panel.question.setPlainText("Explain every command line option of lilypond.")
+    with qtbot.waitSignal(window.client.answered, timeout=120000) as blocker:
+        panel.request_ask()
+        qtbot.waitUntil(lambda: panel.tokens_seen >= 1, timeout=120000)
+        qtbot.keyClick(window, Qt.Key.Key_Escape)
+    answer = blocker.args[0].answer
+    window.apply_params(Params(max_tokens=24))
+    assert answer.stopped
+    assert answer.timings.completion_tokens < 400
+    assert window.ask_panel.ask_btn.isEnabled() and not window.ask_panel.stop_btn.isEnabled()
+
+
+def test_switch_model(window: MainWindow, qtbot: Any) -> None:
+    picker = window.picker
+    index = picker.combo.findData(OTHER_MODEL)
+    assert index >= 0
+    pid = window.client.engine.llm.runner_pid
+    with qtbot.waitSignal(window.client.model_loaded, timeout=180000) as blocker:
+        picker.combo.activated.emit(index)
+        assert picker.busy.isVisible()  # busy indicator while it loads
+    assert blocker.args[0].id == OTHER_MODEL
+    assert not picker.busy.isVisible()
+    assert OTHER_MODEL in window.status_model.text()
+    assert "CPU" in window.status_backend.text() or "CUDA" in window.status_backend.text()
+    assert window.client.engine.llm.runner_pid == pid  # same runner: the old model was closed
+
+
+def test_history_export(window: MainWindow, tmp_path: Path) -> None:
+    window.export_history(tmp_path / "history.csv")
+    window.export_history(tmp_path / "history.md")
+    with (tmp_path / "history.csv").open(encoding="utf-8-sig") as fh:
+        rows = list(csv.DictReader(fh))
+    assert len(rows) == len(window.history) >= 2
+    assert rows[0]["question"] == QUESTION
+    assert QUESTION in (tmp_path / "history.md").read_text(encoding="utf-8")
+
+
+def test_evaluation_of_three_questions(window: MainWindow, qtbot: Any) -> None:
+    panel = window.eval_panel
+    panel.models.set_checked(["smollm2-135m-instruct-q4_1"])
+    panel.weights.setText("0.3")
+    panel.limit.setValue(3)
+    panel.max_tokens.setValue(16)
+    with qtbot.waitSignal(window.client.eval_finished, timeout=240000) as blocker:
+        panel.run_btn.click()
+    result = blocker.args[0]
+    assert not result.cancelled and len(result.rows) == 3
+    assert panel.proxy.rowCount() == 3
+    assert panel.summary_model.rowCount() == 1
+    panel.filter.setText(result.rows[1].question_id)
+    assert panel.proxy.rowCount() == 1
+    panel.filter.setText("")
+    assert panel.export_btn.isEnabled()
+    state["eval"] = result
+
+
+def test_export_csv_rows(window: MainWindow, tmp_path: Path) -> None:
+    window.export_evaluation(str(tmp_path))
+    with (tmp_path / "results.csv").open(encoding="utf-8") as fh:
+        rows = list(csv.DictReader(fh))
+    assert len(rows) == 3
+    assert {r["model_id"] for r in rows} == {"smollm2-135m-instruct-q4_1"}
+    ids = [r.question_id for r in state["eval"].rows]
+    assert [r["question_id"] for r in rows] == ids
+    assert all(r["response_time_s"] for r in rows)
+    assert (tmp_path / "summary.csv").is_file() and (tmp_path / "run.json").is_file()
