@@ -55,6 +55,7 @@ def raw_loop_ms(llm: llama_cpp.Llama, prompt: list[int], n: int) -> float:
     """Milliseconds per token of eval([token]) + synchronize after `prompt`."""
     llm.reset()
     llm.eval(prompt)
+    llama_cpp.llama_synchronize(llm._ctx.ctx)  # the prompt's device work must not be timed
     tokens = make_prompt(n + 1, llm.n_vocab(), seed=2)[1:]
     t0 = time.perf_counter()
     for token in tokens:
