@@ -83,3 +83,22 @@ def test_machine_description_has_the_table_fields() -> None:
     assert d["llama_cpp_python"]
     line = markdown_line(d)
     assert line.startswith("**Machine**") and d["cpu"] in line
+
+
+def test_profile_stream_and_tables_run_on_tiny_model(tiny_gguf: Path, tmp_path: Path) -> None:
+    from benchmarks.gpu import profile_stream, tables
+
+    prof = tmp_path / "p.json"
+    argv = [str(tiny_gguf), "--n-threads", "1", "--repeats", "1", "--gen-tokens", "4",
+            "--json", str(prof)]
+    assert profile_stream.main(argv) == 0
+    result = json.loads(prof.read_text())
+    for name in profile_stream.VARIANTS:
+        assert result[name]["total"] > 0
+        assert "decode" in result[name]
+    raw = tmp_path / "r.json"
+    raw_llama.main([str(tiny_gguf), "--n-threads", "1", "--n-ctx", "128", "--repeats", "1",
+                    "--prompt-tokens", "16", "--stream-prompt-tokens", "8", "--gen-tokens", "4",
+                    "--label", "tiny", "--json", str(raw)])
+    text = tables.render(tables.load_results([raw]))
+    assert text.startswith("**Machine**") and "| tiny |" in text
