@@ -20,7 +20,8 @@ from tests.conftest import dev_questions
 def test_cosine_of_identical_text_is_one(embedder) -> None:  # type: ignore[no-untyped-def]
     text = "Use the -H option to dump a header field such as the title to a text file."
     assert cosine(embedder, text, text) == pytest.approx(1.0, abs=1e-6)
-    assert cosine(embedder, "한국어 문장입니다.", "한국어 문장입니다.") == pytest.approx(1.0, abs=1e-6)
+    korean = "한국어 문장입니다."
+    assert cosine(embedder, korean, korean) == pytest.approx(1.0, abs=1e-6)
 
 
 def test_related_pair_scores_above_unrelated_pair(embedder) -> None:  # type: ignore[no-untyped-def]

@@ -1,0 +1,115 @@
+"""`eval` and `bench` on the command line: bad input, the progress bar, both benchmarks."""
+
+from __future__ import annotations
+
+import csv
+import io
+from pathlib import Path
+
+import pytest
+
+from rag_desktop import cli
+from rag_desktop.bench import EmbeddingBenchRow, ModelBenchRow, json_reply_valid
+from rag_desktop.cli_eval import ProgressBar, parse_weights
+from rag_desktop.config import DEFAULT_MODEL_ID
+from rag_desktop.progress import ProgressEvent
+from tests.conftest import dev_questions
+
+
+def _one_line_error(capsys: pytest.CaptureFixture[str], argv: list[str], words: str) -> None:
+    assert cli.main(argv) == 2
+    err = capsys.readouterr().err.strip()
+    assert err.startswith("error: ") and words in err and "\n" not in err, err
+
+
+def test_bad_input_exits_2_with_one_line(tmp_path: Path,
+                                         capsys: pytest.CaptureFixture[str]) -> None:
+    good = str(dev_questions())
+    base = ["eval", "--library", str(tmp_path / "lib"), "--out", str(tmp_path / "out")]
+    _one_line_error(capsys, [*base, "--questions", good, "--bm25-weights", "0.3,x"],
+                    "'x' is not a number")
+    _one_line_error(capsys, [*base, "--questions", good, "--bm25-weights", "1.5"],
+                    "not within 0..1")
+    bad = tmp_path / "q.csv"
+    bad.write_text("id,question\n1,Q\n", encoding="utf-8")
+    _one_line_error(capsys, [*base, "--questions", str(bad)], "q.csv:1: missing column")
+    _one_line_error(capsys, [*base, "--questions", good, "--models", "nope"],
+                    "unknown model 'nope'")
+    _one_line_error(capsys, [*base, "--questions", good], "no library at")
+    _one_line_error(capsys, [*base, "--questions", good, "--limit", "0"], "--limit")
+    (tmp_path / "out").mkdir(exist_ok=True)
+    (tmp_path / "out" / "results.csv").write_text("x\n", encoding="utf-8")
+    _one_line_error(capsys, [*base, "--questions", good], "pass --resume")
+    _one_line_error(capsys, [*base, "--questions", good, "--resume"], "choose another --out")
+
+
+def test_parse_weights() -> None:
+    assert parse_weights("0.3, 0.5,,1") == [0.3, 0.5, 1.0]
+    with pytest.raises(ValueError, match="at least one"):
+        parse_weights(" , ")
+
+
+def test_progress_bar_eta_comes_from_this_sessions_rate() -> None:
+    now = [100.0]
+    stream = io.StringIO()
+    bar = ProgressBar(stream, clock=lambda: now[0])
+    bar(ProgressEvent("eval", 4, 24, "resuming"))  # resumed rows do not count toward the rate
+    now[0] = 130.0
+    bar(ProgressEvent("eval", 6, 24, "m bm25-0.3_f-0.7 q7"))
+    lines = stream.getvalue().splitlines()
+    assert lines[0].endswith("ETA --:--  resuming")
+    assert "6/24  25%  ETA 04:30  m bm25-0.3_f-0.7 q7" in lines[1]  # 18 left at 15 s each
+    assert lines[1].startswith("[######------------------]")
+
+
+def test_json_reply_valid() -> None:
+    assert json_reply_valid(' {"answer": "--png", "page": 5}\n')
+    assert json_reply_valid('```json\n{"a": 1}\n```')
+    assert not json_reply_valid('Sure! {"a": 1}') and not json_reply_valid("[1, 2]")
+
+
+def _table(path: Path) -> list[dict[str, str]]:
+    with path.open(encoding="utf-8", newline="") as f:
+        return list(csv.DictReader(f))
+
+
+def test_bench_models(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    out = tmp_path / "bench"
+    argv = ["bench", "models", "--models", DEFAULT_MODEL_ID, "--out", str(out),
+            "--max-tokens", "4"]
+    assert cli.main(argv) == 0
+    (row,) = _table(out / "bench-models.csv")
+    assert list(row) == list(ModelBenchRow.__dataclass_fields__)
+    assert row["error"] == "" and row["quant"] == "Q4_1" and row["backend"]
+    assert 1.0e8 < int(row["n_params"]) < 1.6e8 and int(row["context_length"]) >= 2048
+    assert 80 < float(row["size_mb"]) < 110 and float(row["rss_mb"]) > 50
+    assert float(row["load_s"]) > 0 and float(row["latency_s"]) > 0
+    assert int(row["prompt_tokens"]) > 100 and 0 < int(row["completion_tokens"]) <= 5
+    assert float(row["prompt_tokens_per_s"]) > 0 and row["json_valid"] in ("true", "false")
+    md = (out / "bench-models.md").read_text(encoding="utf-8").splitlines()
+    assert md[0].startswith("| model_id | file |") and md[2].startswith(f"| {DEFAULT_MODEL_ID} |")
+    assert md[0] in capsys.readouterr().out
+
+
+def test_bench_embeddings(tmp_path: Path, pdf_factory) -> None:  # type: ignore[no-untyped-def]
+    pdf = pdf_factory("m.pdf", ["Pumps. The bilge pump runs on twelve volts.",
+                                "Sails. Reef the mainsail when the wind exceeds twenty knots.",
+                                "Engine. Change the engine oil every hundred hours."])
+    questions = tmp_path / "q.csv"
+    questions.write_text("id,question,reference_answer,pages\n"
+                         "a,When should I reef the mainsail?,Above twenty knots,2\n"
+                         "b,How often is the engine oil changed?,Every 100 hours,3\n"
+                         "c,What voltage does the bilge pump use?,Twelve volts,1\n",
+                         encoding="utf-8")
+    out = tmp_path / "bench"
+    assert cli.main(["bench", "embeddings", "--pdf", str(pdf), "--questions", str(questions),
+                     "--out", str(out)]) == 0
+    (row,) = _table(out / "bench-embeddings.csv")
+    assert list(row) == list(EmbeddingBenchRow.__dataclass_fields__)
+    assert row["model_id"] == "sentence-transformers/all-MiniLM-L6-v2" and row["error"] == ""
+    assert row["dim"] == "384" and row["chunks"] == "3" and row["questions"] == "3"
+    assert float(row["hit_at_1"]) == 1.0 == float(row["hit_at_4"])  # one page per topic
+    sims = [float(row[f"top{k}_sim"]) for k in (1, 2, 3)]
+    assert 1.0 >= sims[0] >= sims[1] >= sims[2] > -1.0
+    assert float(row["load_s"]) > 0 and float(row["encode_chunks_s"]) > 0
+    assert (out / "bench-embeddings.md").read_text(encoding="utf-8").count("\n") == 3
