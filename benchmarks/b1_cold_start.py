@@ -1,0 +1,165 @@
+"""B1: cold start to the first answer on an existing library, against seed 004's pipeline.
+
+Both sides run as fresh processes, interleaved (seed, app, seed, app, ...), after one unrecorded
+warm-up round that fills the OS file cache for both. Same PDF, same MiniLM, same GGUF, same
+question, same answer length (--max-tokens). The app re-opens a library built once beforehand
+(not timed); the seed re-reads and re-embeds the PDF, as it did on every start.
+
+Times are seconds since the parent launched the process: to the first answer token, to the last
+token, and the process's whole wall time (including exit).
+
+    python -m benchmarks.b1_cold_start [--quick|--full] [--pdf PDF] [--model ID]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import subprocess
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+LAUNCH = float(os.environ.get("BENCH_LAUNCH_T") or time.time())
+
+
+def _since() -> float:
+    return round(time.time() - LAUNCH, 4)
+
+
+def child_app(library: Path, model_id: str, question: str, max_tokens: int) -> dict[str, Any]:
+    """The app's cold start, in this (fresh) process: open_pipeline, then one ask."""
+    phases: dict[str, float] = {}
+    from rag_desktop.app import open_pipeline
+    from rag_desktop.config import GenerationSettings, set_offline
+
+    set_offline()
+    phases["imports"] = _since()
+    pipe = open_pipeline(library, model_id, GenerationSettings(max_tokens=max_tokens),
+                         use_cache=False)
+    phases["open_and_model_load"] = _since()
+    first: list[float] = []
+
+    def on_token(_piece: str) -> None:
+        if not first:
+            first.append(_since())
+
+    answer = pipe.ask(question, on_token=on_token, use_cache=False)
+    phases["first_token"] = first[0] if first else _since()
+    phases["answer"] = _since()
+    t = answer.timings
+    phases["retrieval_s"] = round(t.retrieval_s, 4)
+    pipe.close()
+    embedded = getattr(pipe.library.embedder, "documents_embedded", None)
+    return {"side": "app", "phases": phases, "answer": answer.text,
+            "pages": [s.page for s in answer.sources], "documents_embedded": embedded,
+            "completion_tokens": t.completion_tokens}
+
+
+def ensure_library(home: Path, pdf: Path) -> Path:
+    """The app's library of `pdf` under `home`, built once (not part of any timing)."""
+    from rag_desktop.config import set_offline
+    from rag_desktop.library import Library
+
+    set_offline()
+    path = home / "libraries" / f"b1-{pdf.stem}"
+    with Library.open(path) as lib:
+        if not lib.documents():
+            lib.add_pdf(pdf)
+    return path
+
+
+def _launch(cmd: list[str], env: dict[str, str]) -> dict[str, Any]:
+    """Run one fresh process; its JSON result plus the wall time from launch to exit."""
+    env = dict(env, BENCH_LAUNCH_T=repr(time.time()))
+    t0 = time.perf_counter()
+    proc = subprocess.run(cmd, env=env, capture_output=True, text=True, check=False)
+    wall = time.perf_counter() - t0
+    if proc.returncode != 0:
+        raise RuntimeError(f"{' '.join(cmd[:3])} failed ({proc.returncode}): {proc.stderr[-2000:]}")
+    result: dict[str, Any] = json.loads(proc.stdout.strip().splitlines()[-1])
+    result["wall_s"] = wall
+    return result
+
+
+def measure(pdf: Path, model_id: str, question: str, max_tokens: int, n: int,
+            home: Path) -> dict[str, list[dict[str, Any]]]:
+    """Interleaved seed/app cold starts: one warm-up round, then n rounds."""
+    from benchmarks.common import interleaved, offline_env
+    from rag_desktop.catalog import load_catalog
+
+    env = offline_env(home)
+    library = ensure_library(home, pdf)
+    gguf = load_catalog().get(model_id).path
+    seed_cmd = [sys.executable, "-m", "benchmarks.baseline_seed", "--pdf", str(pdf), "--model",
+                str(gguf), "--question", question, "--max-tokens", str(max_tokens)]
+    app_cmd = [sys.executable, "-m", "benchmarks.b1_cold_start", "--child-app", str(library),
+               "--model", model_id, "--question", question, "--max-tokens", str(max_tokens)]
+    return interleaved({"seed": lambda: _launch(seed_cmd, env),
+                        "app": lambda: _launch(app_cmd, env)}, n)
+
+
+def render(runs: dict[str, list[dict[str, Any]]], pdf: Path, model_id: str,
+           max_tokens: int) -> tuple[str, str]:
+    """(table, notes) for docs/performance.md."""
+    from benchmarks.common import fmt, median, ratio, spread, table
+
+    def col(side: str, key: str) -> list[float]:
+        return [r["wall_s"] if key == "wall_s" else r["phases"].get(key, float("nan"))
+                for r in runs[side]]
+
+    rows = []
+    for key, label in (("first_token", "launch → first token"), ("answer", "launch → answer"),
+                       ("wall_s", "process wall (incl. exit)")):
+        s, a = col("seed", key), col("app", key)
+        rows.append([label, spread(s), spread(a), fmt(ratio(median(s), median(a)), 1) + "×"])
+    body = table(["s (median, min–max)", "seed 004 pipeline", "app (re-opened library)",
+                  "seed / app"], rows)
+    seed_phase = " → ".join(f"{k} {fmt(median(col('seed', k)))}"
+                            for k in runs["seed"][0]["phases"])
+    app_phase = " → ".join(f"{k} {fmt(median(col('app', k)))}" for k in runs["app"][0]["phases"])
+    first = runs["seed"][0]
+    notes = (
+        f"{pdf.name}: {first.get('pages')} pages, {first.get('chunks')} chunks; model "
+        f"`{model_id}`; {max_tokens} answer tokens at most; {len(runs['app'])} interleaved runs "
+        "after one warm-up.\n\n"
+        f"- seed phases (s since launch, median): {seed_phase}\n"
+        f"- app phases (s since launch, median): {app_phase}\n"
+        f"- document embeddings computed by the app on start: "
+        f"{runs['app'][0].get('documents_embedded')}"
+    )
+    return body, notes
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Measure and write section b1 of docs/performance.md."""
+    from benchmarks import common
+
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    common.add_common_args(ap)
+    ap.add_argument("--pdf", type=Path, default=common.SAMPLE_PDF)
+    ap.add_argument("--model", default=common.SMOLLM2_ID)
+    ap.add_argument("--question", default=common.BENCH_QUESTION)
+    ap.add_argument("--max-tokens", type=int, default=32)
+    ap.add_argument("--home", type=Path, default=common.BUILD / "bench-home")
+    ap.add_argument("--section", default="b1")
+    ap.add_argument("--child-app", type=Path, help=argparse.SUPPRESS)
+    args = ap.parse_args(argv)
+    if args.child_app is not None:
+        result = child_app(args.child_app, args.model, args.question, args.max_tokens)
+        print(json.dumps(result), flush=True)
+        return 0
+    load = common.load_average()
+    n = common.repeats(args, quick=3, full=5)
+    runs = measure(args.pdf.resolve(), args.model, args.question, args.max_tokens, n,
+                   args.home.resolve())
+    body, notes = render(runs, args.pdf, args.model, args.max_tokens)
+    common.emit(args, args.section, f"B1. Cold start to first answer ({args.pdf.name})", body,
+                load, notes=notes)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
