@@ -227,29 +227,47 @@ def _data_rows(path: Path) -> int:
     return len(_records(path)) if path.exists() else 0
 
 
-def test_sigkill_mid_run_then_resume_has_no_duplicate_or_missing_rows(
+def _start_cli(args: list[str], log: Path) -> subprocess.Popen[bytes]:
+    with log.open("w") as err:
+        return subprocess.Popen([sys.executable, "-m", "rag_desktop.cli", *args], cwd=REPO,
+                                stdout=subprocess.DEVNULL, stderr=err,
+                                start_new_session=True)  # its runner child can die with it
+
+
+def _wait_for_rows(proc: subprocess.Popen[bytes], path: Path, n: int, log: Path) -> None:
+    while _data_rows(path) < n and proc.poll() is None:
+        time.sleep(0.05)
+    assert proc.poll() is None, log.read_text()
+
+
+def test_ctrl_c_then_sigkill_then_resume_has_no_duplicate_or_missing_rows(
     dev_library, tmp_path: Path  # type: ignore[no-untyped-def]
 ) -> None:
-    out = tmp_path / "out"
+    out, log = tmp_path / "out", tmp_path / "stderr.txt"
+    results = out / "results.csv"
     args = ["eval", "--library", str(dev_library.path), "--questions", str(dev_questions()),
-            "--out", str(out), "--limit", "3", "-k", "1", "--max-tokens", "4"]
-    log = tmp_path / "stderr.txt"
-    with log.open("w") as err:
-        proc = subprocess.Popen([sys.executable, "-m", "rag_desktop.cli", *args], cwd=REPO,
-                                stdout=subprocess.DEVNULL, stderr=err,
-                                start_new_session=True)  # its runner child dies with it
+            "--out", str(out), "--limit", "4", "-k", "1", "--max-tokens", "4"]
+    # Ctrl-C (SIGINT to the CLI alone): it stops after the current answer, cleanly.
+    proc = _start_cli(args, log)
+    _wait_for_rows(proc, results, 1, log)
+    proc.send_signal(signal.SIGINT)
+    assert proc.wait() == 130, log.read_text()
+    assert "stopping after the current answer" in log.read_text()
+    assert json.loads((out / "run.json").read_text(encoding="utf-8"))["status"] == "cancelled"
+    stopped = read_results(results)
+    assert 1 <= len(stopped) < 4 and not any(r.error for r in stopped)
+    # SIGKILL of the resumed run (and its runner) while it answers the next question.
+    proc = _start_cli([*args, "--resume"], log)
     try:
-        while _data_rows(out / "results.csv") < 1 and proc.poll() is None:
-            time.sleep(0.05)
-        assert proc.poll() is None, log.read_text()
+        _wait_for_rows(proc, results, len(stopped) + 1, log)
         os.killpg(proc.pid, signal.SIGKILL)
     finally:
         proc.wait()
-    before = read_results(out / "results.csv")
-    assert 1 <= len(before) < 3  # killed mid-run, after whole rows only
+    killed = read_results(results)
+    assert len(stopped) < len(killed) < 4  # killed mid-run, after whole rows only
     assert cli.main([*args, "--resume"]) == 0
-    after = read_results(out / "results.csv")
-    assert [r.question_id for r in after] == [f"lilypond-usage-0{i}" for i in (1, 2, 3)]
-    assert after[: len(before)] == before  # finished rows kept as they were, not redone
-    assert len({r.run_id for r in after}) == 1
+    after = read_results(results)
+    assert [r.question_id for r in after] == [f"lilypond-usage-0{i}" for i in (1, 2, 3, 4)]
+    assert after[: len(killed)] == killed and killed[: len(stopped)] == stopped  # not redone
+    assert len({r.run_id for r in after}) == 1 and not any(r.error for r in after)
     assert len(_records(out / "summary.csv")) == 1
