@@ -56,9 +56,12 @@ def library_dir(args: argparse.Namespace) -> Path:
 def open_library(args: argparse.Namespace, create: bool = True) -> Any:
     """Open (or create) the library named by --library."""
     from rag_desktop.library import Library, LibraryError
+    from rag_desktop.libstore import DB_FILE
 
     path = library_dir(args)
-    if not create and not (path / "manifest.json").exists():
+    # SQLite holds the library (manifest.json is a readable copy that open() rewrites), so a
+    # lost manifest.json must not make `check --repair` refuse the library.
+    if not create and not (path / DB_FILE).exists():
         raise LibraryError(f"{path}: no library here; add PDFs with `rag-desktop ingest`")
     return Library.open(path)
 
