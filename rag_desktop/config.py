@@ -25,7 +25,7 @@ class RetrievalSettings:
 
     k: int = 4
     k_per_leg: int = 20
-    bm25_weight: float = 0.3
+    bm25_weight: float = 0.7
 
 
 @dataclass(frozen=True)

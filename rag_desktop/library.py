@@ -12,7 +12,7 @@ from typing import Literal
 
 import numpy as np
 
-from rag_desktop.config import DEFAULT_EMBEDDING_MODEL, ChunkSettings
+from rag_desktop.config import DEFAULT_EMBEDDING_MODEL, ChunkSettings, RetrievalSettings
 from rag_desktop.documents import Chunk, DocumentError, check_file, chunk_pages, read_pdf
 from rag_desktop.embeddings import Embedder, canonical_model_id, get_embedder
 from rag_desktop.fsutil import file_sha256
@@ -32,6 +32,7 @@ from rag_desktop.retrieval import SearchState
 from rag_desktop.textindex import TOKENIZER_ID, TOKENIZERS
 
 log = logging.getLogger(__name__)
+_DEFAULTS = RetrievalSettings()  # search()'s defaults are the app's, chosen in docs/retrieval.md
 
 __all__ = [
     "AddOutcome", "AddResult", "CheckReport", "DocumentInfo", "EmbeddingMismatchError",
@@ -290,8 +291,8 @@ class Library:
             self._embedder = embedder
 
     # ----- search ----------------------------------------------------------------------------
-    def search(self, query: str, k: int = 4, bm25_weight: float = 0.3,
-               k_per_leg: int = 20) -> SearchResult:
+    def search(self, query: str, k: int = _DEFAULTS.k, bm25_weight: float = _DEFAULTS.bm25_weight,
+               k_per_leg: int = _DEFAULTS.k_per_leg) -> SearchResult:
         """Hybrid search: BM25 and dense legs fused by LangChain's EnsembleRetriever (RRF).
 
         Each hit reports its raw BM25 score and dense cosine (also when only the other leg
