@@ -92,17 +92,6 @@ def _freeze_heap() -> None:
     gc.freeze()
 
 
-def _lower_priority(niceness: int = 10) -> None:
-    """Nice this thread (Linux: per thread), and so the runner it forks: the GUI keeps a core."""
-    import contextlib
-    import os
-    import threading
-
-    # Not Linux, or not allowed: only responsiveness under load suffers.
-    with contextlib.suppress(AttributeError, OSError):
-        os.setpriority(os.PRIO_PROCESS, threading.get_native_id(), niceness)
-
-
 class Engine(QObject):
     """Owns Library, LLM and Pipeline; every slot runs in the worker thread."""
 
@@ -129,8 +118,7 @@ class Engine(QObject):
     # -- setup --------------------------------------------------------------------------------
     @Slot()
     def warm_up(self) -> None:
-        """Lower this thread's priority, import the heavy modules here, and list the models."""
-        _lower_priority()
+        """Import the heavy modules here, off the GUI thread, and list the models."""
         self.refresh_catalog()
         try:
             import torch
@@ -179,7 +167,11 @@ class Engine(QObject):
             self.library.close()
         self.library = library
         self.library_opened.emit(str(library.path), library.documents())
-        library.embedder.embed_query("warm up")  # load the weights now, not at the first ask
+        # Load the embedder and build the search indexes now, not at the first question.
+        if library.documents():
+            library.search("warm up", k=1)
+        else:
+            library.embedder.embed_query("warm up")
         _freeze_heap()
 
     @Slot(list, object)

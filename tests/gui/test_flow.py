@@ -60,7 +60,7 @@ def test_drop_pdf_ingests_to_100_percent(window: MainWindow, qtbot: Any, tmp_pat
     seen: list[int] = []
     window.library_panel.progress.valueChanged.connect(seen.append)
     probe = GapProbe().start()
-    with qtbot.waitSignal(window.client.ingest_finished, timeout=240000) as blocker:
+    with qtbot.waitSignal(window.client.ingest_finished, timeout=600000) as blocker:
         drop(window.library_panel, [dev_pdf(), broken])
     state["ingest_gap"] = probe.stop()
     state["ingest_where"] = probe.where
@@ -81,13 +81,13 @@ def test_gui_never_blocks_during_ingestion(window: MainWindow) -> None:
 
 
 def test_ask_streams_tokens(window: MainWindow, qtbot: Any) -> None:
-    qtbot.waitUntil(lambda: window.model_info is not None, timeout=120000)
+    qtbot.waitUntil(lambda: window.model_info is not None, timeout=600000)
     panel = window.ask_panel
     panel.question.setPlainText(QUESTION)
     probe = GapProbe().start()
-    with qtbot.waitSignal(window.client.answered, timeout=120000) as blocker:
+    with qtbot.waitSignal(window.client.answered, timeout=600000) as blocker:
         qtbot.keyClick(panel.question, Qt.Key.Key_Return, Qt.KeyboardModifier.ControlModifier)
-        qtbot.waitUntil(lambda: panel.tokens_seen >= 2, timeout=120000)
+        qtbot.waitUntil(lambda: panel.tokens_seen >= 2, timeout=600000)
         streamed = panel.answer.toPlainText()
     state["ask_gap"] = probe.stop()
     state["ask_where"] = probe.where
@@ -122,9 +122,9 @@ def test_stop_ends_generation(window: MainWindow, qtbot: Any) -> None:
     window.apply_params(Params(max_tokens=400))
     panel = window.ask_panel
     panel.question.setPlainText("Explain every command line option of lilypond.")
-    with qtbot.waitSignal(window.client.answered, timeout=120000) as blocker:
+    with qtbot.waitSignal(window.client.answered, timeout=600000) as blocker:
         panel.request_ask()
-        qtbot.waitUntil(lambda: panel.tokens_seen >= 1, timeout=120000)
+        qtbot.waitUntil(lambda: panel.tokens_seen >= 1, timeout=600000)
         qtbot.keyClick(window, Qt.Key.Key_Escape)
     answer = blocker.args[0].answer
     window.apply_params(Params(max_tokens=24))
@@ -138,7 +138,7 @@ def test_switch_model(window: MainWindow, qtbot: Any) -> None:
     index = picker.combo.findData(OTHER_MODEL)
     assert index >= 0
     pid = window.client.engine.llm.runner_pid
-    with qtbot.waitSignal(window.client.model_loaded, timeout=180000) as blocker:
+    with qtbot.waitSignal(window.client.model_loaded, timeout=600000) as blocker:
         picker.combo.activated.emit(index)
         assert picker.busy.isVisible()  # busy indicator while it loads
     assert blocker.args[0].id == OTHER_MODEL
@@ -164,7 +164,7 @@ def test_evaluation_of_three_questions(window: MainWindow, qtbot: Any) -> None:
     panel.weights.setText("0.3")
     panel.limit.setValue(3)
     panel.max_tokens.setValue(16)
-    with qtbot.waitSignal(window.client.eval_finished, timeout=240000) as blocker:
+    with qtbot.waitSignal(window.client.eval_finished, timeout=600000) as blocker:
         panel.run_btn.click()
     result = blocker.args[0]
     assert not result.cancelled and len(result.rows) == 3

@@ -1,0 +1,122 @@
+"""`python -m rag_desktop.gui.screenshots DIR`: PNGs of each area with a real answer on screen.
+
+Drives the real window like a user: sample library, default model, one question, one source
+clicked, a three-question evaluation. Run offscreen (`make screenshots` sets QT_QPA_PLATFORM).
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+from typing import Any
+
+from PySide6.QtCore import QEventLoop, QTimer
+from PySide6.QtWidgets import QApplication, QWidget
+
+from rag_desktop import app as core_app
+
+QUESTION = "What output file does LilyPond produce by default when it processes filename.ly?"
+REFERENCE = "It produces filename.pdf by default."
+SIZE = (1360, 860)
+
+
+def wait_for(signal: Any, timeout_s: float = 900) -> list[Any]:
+    """Run the event loop until `signal` fires; its arguments (TimeoutError after timeout_s)."""
+    loop, got = QEventLoop(), []
+
+    def done(*args: Any) -> None:
+        got.append(args)
+        loop.quit()
+
+    signal.connect(done)
+    QTimer.singleShot(int(timeout_s * 1000), loop.quit)
+    loop.exec()
+    signal.disconnect(done)
+    if not got:
+        raise TimeoutError(f"no {signal} within {timeout_s} s")
+    return list(got[0])
+
+
+def settle(ms: int = 300) -> None:
+    """Let layouts and paints finish."""
+    loop = QEventLoop()
+    QTimer.singleShot(ms, loop.quit)
+    loop.exec()
+
+
+def grab(widget: QWidget, path: Path) -> Path:
+    """Save a PNG of `widget`."""
+    settle()
+    widget.grab().save(str(path))
+    print(f"wrote {path}")
+    return path
+
+
+def _ready(window: Any) -> None:
+    """Wait until the library has documents and a model is loaded."""
+    while not window.documents or window.model_info is None or window.client.working_on:
+        settle(200)
+
+
+def _ask(window: Any) -> None:
+    panel = window.ask_panel
+    panel.question.setPlainText(QUESTION)
+    panel.reference.setText(REFERENCE)
+    panel.request_ask()
+    result = wait_for(window.client.answered)[0]
+    sources = result.answer.sources
+    best = next((i for i, s in enumerate(sources) if s.page == 4), 0)
+    if sources:
+        panel.table.selectRow(best)
+        window.show_source(sources[best])
+
+
+def _evaluate(window: Any) -> None:
+    window.tabs.setCurrentWidget(window.eval_panel)
+    panel = window.eval_panel
+    panel.models.set_checked([window.model_info.id])
+    panel.weights.setText("0.3 0.7")
+    panel.limit.setValue(3)
+    panel.max_tokens.setValue(48)
+    panel.run_btn.click()
+    wait_for(window.client.eval_finished)
+    panel.tabs.setCurrentIndex(0)
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Write library.png, ask.png, evaluate.png, evaluate-charts.png, settings.png to DIR."""
+    args = sys.argv[1:] if argv is None else argv
+    out = Path(args[0] if args else "docs/screenshots")
+    out.mkdir(parents=True, exist_ok=True)
+    from rag_desktop import config
+    from rag_desktop.gui.app import make_app, open_settings
+    from rag_desktop.gui.main_window import MainWindow
+    from rag_desktop.gui.settings_dialog import SettingsDialog
+
+    config.set_offline(True)
+    make_app([])
+    window = MainWindow(open_settings(config.home_dir() / "screenshot-settings.ini"))
+    window.resize(*SIZE)
+    window.show()
+    window.start(library=core_app.sample_library_dir())
+    _ready(window)
+    window.tabs.setCurrentWidget(window.ask_panel)
+    _ask(window)
+    grab(window, out / "ask.png")
+    window.tabs.setCurrentWidget(window.library_panel)
+    grab(window, out / "library.png")
+    _evaluate(window)
+    grab(window, out / "evaluate.png")
+    window.eval_panel.tabs.setCurrentIndex(2)
+    grab(window, out / "evaluate-charts.png")
+    dialog = SettingsDialog(window.params, [window.params.embedding_model], window)
+    dialog.show()
+    grab(dialog, out / "settings.png")
+    dialog.close()
+    window.close()
+    QApplication.processEvents()
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

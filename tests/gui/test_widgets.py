@@ -1,0 +1,111 @@
+"""Widgets on their own: settings dialog and persistence, model picker, fonts, panels."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from PySide6.QtCore import QSettings
+from PySide6.QtGui import QTextLayout
+from PySide6.QtWidgets import QApplication
+
+from rag_desktop.catalog import ModelEntry
+from rag_desktop.gui.ask_panel import AskPanel, metrics_text
+from rag_desktop.gui.fonts import install_hangul_fallback, nanum_gothic_path
+from rag_desktop.gui.library_panel import LibraryPanel
+from rag_desktop.gui.model_picker import ModelPicker, entry_label, human_size
+from rag_desktop.gui.params import Params, load_params, save_params
+from rag_desktop.gui.settings_dialog import SettingsDialog
+from tests.gui.test_models import answer
+
+
+def test_settings_dialog_round_trip(qtbot: Any) -> None:
+    start = Params(n_gpu_layers=10, n_threads=2, n_ctx=2048, temperature=0.2, max_tokens=64,
+                   k=6, bm25_weight=0.45, embedding_model="intfloat/multilingual-e5-small")
+    dialog = SettingsDialog(start, ["sentence-transformers/all-MiniLM-L6-v2"])
+    qtbot.addWidget(dialog)
+    assert dialog.params() == start
+    dialog.bm25.setValue(70)
+    assert dialog.params().bm25_weight == 0.7 and dialog.bm25_label.text() == "0.70"
+    assert Params().bm25_weight == 0.3  # the slider's default
+
+
+def test_params_persist_in_qsettings(settings_path: Path) -> None:
+    params = Params(n_threads=3, temperature=0.5, bm25_weight=0.6)
+    save_params(QSettings(str(settings_path), QSettings.Format.IniFormat), params)
+    again = load_params(QSettings(str(settings_path), QSettings.Format.IniFormat))
+    assert again == params
+    assert again.generation().n_threads == 3 and again.retrieval().bm25_weight == 0.6
+    assert Params().generation().n_gpu_layers is None  # -1 means: let the core decide
+
+
+def test_model_picker_lists_presence(qtbot: Any) -> None:
+    present = ModelEntry("a", "Model A", "a.gguf", "x", "chatml", size_bytes=98_000_000,
+                         path=Path(__file__), quant="Q4_1")
+    missing = ModelEntry("b", "Model B", "b.gguf", "x", "chatml", size_bytes=3_100_000_000)
+    picker = ModelPicker()
+    qtbot.addWidget(picker)
+    picker.set_entries([present, missing], "a")
+    assert picker.ids() == ["a", "b"]
+    assert "98 MB · Q4_1" in entry_label(present)
+    assert "not on this machine" in entry_label(missing) and human_size(None) == "?"
+    assert picker.combo.currentData() == "a"
+    chosen: list[str] = []
+    picker.model_chosen.connect(chosen.append)
+    picker.combo.activated.emit(0)  # same model: nothing to load
+    picker.combo.activated.emit(1)
+    assert chosen == ["b"]
+    picker.set_loading("Loading…")
+    assert not picker.combo.isEnabled()
+
+
+def test_hangul_font_fallback(qtbot: Any) -> None:
+    app = QApplication.instance()
+    assert isinstance(app, QApplication)
+    assert nanum_gothic_path() is not None
+    family = install_hangul_fallback(app)
+    assert family and family in app.font().families()
+    panel = AskPanel()
+    qtbot.addWidget(panel)
+    panel.question.setPlainText("릴리폰드는 어떤 파일을 만드나요?")
+    assert panel.question.toPlainText().startswith("릴리폰드")
+    layout = QTextLayout("Manual 한국어", app.font())
+    layout.beginLayout()
+    layout.createLine()
+    layout.endLayout()
+    hangul = [run for run in layout.glyphRuns() if run.rawFont().familyName() == family]
+    assert hangul and all(g != 0 for run in hangul for g in run.glyphIndexes())
+
+
+def test_ask_panel_renders_answer(qtbot: Any) -> None:
+    panel = AskPanel()
+    qtbot.addWidget(panel)
+    panel.start_answer()
+    assert panel.stop_btn.isEnabled() and not panel.ask_btn.isEnabled()
+    for piece in ("It ", "writes"):
+        panel.append_token(piece)
+    assert panel.answer.toPlainText() == "It writes"
+    panel.show_answer(answer(), 0.9123)
+    assert panel.sources.rowCount() == 2
+    assert "cosine to reference <b>0.912</b>" in metrics_text(answer(), 0.9123)
+    assert panel.ask_btn.isEnabled()
+    with qtbot.waitSignal(panel.ask_requested) as blocker:
+        panel.question.setPlainText("Q?")
+        panel.reference.setText("R")
+        panel.request_ask()
+    assert blocker.args == ["Q?", "R"]
+
+
+def test_library_panel_shows_errors_next_to_files(qtbot: Any, tmp_path: Path) -> None:
+    from rag_desktop.library import AddOutcome, DocumentInfo
+
+    panel = LibraryPanel()
+    qtbot.addWidget(panel)
+    doc = DocumentInfo("good.pdf", "abc", str(tmp_path / "good.pdf"), 2, 5, "2026-01-01T00:00")
+    outcomes = [AddOutcome(tmp_path / "good.pdf", "added", doc, None),
+                AddOutcome(tmp_path / "bad.pdf", "error", None, "bad.pdf: not a PDF")]
+    panel.show_outcomes(outcomes, [doc])
+    rows = panel.model.rows
+    assert [r.name for r in rows] == ["good.pdf", "bad.pdf"]
+    assert rows[1].error == "bad.pdf: not a PDF"
+    assert panel.progress_label.text() == "1 added, 1 failed"
