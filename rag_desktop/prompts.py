@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 
 SYSTEM_PROMPT = (
@@ -22,15 +23,31 @@ FAMILY_STOPS: dict[str, list[str]] = {
 }
 
 
+# Chat-template control tokens (ChatML/Llama 3/Phi "<|...|>", Gemma turns, Llama 2/Mistral
+# [INST] and <<SYS>>, BOS/EOS). The runner tokenizes the rendered prompt with special tokens on,
+# so such text inside a document or a question would otherwise open a turn of its own.
+_CONTROL_TOKEN = re.compile(
+    r"<\|[^<>|\s]{1,40}\|>|<(?:start|end)_of_turn>|</?s>|<(?:bos|eos|pad)>|\[/?INST\]"
+    r"|<</?SYS>>", re.IGNORECASE)
+
+
+def defuse(text: str) -> str:
+    """Untrusted text with control tokens broken up (a space after their first character) and
+    any triple quote, which would close its passage early, turned into single quotes."""
+    text = _CONTROL_TOKEN.sub(lambda m: f"{m.group(0)[0]} {m.group(0)[1:]}", text)
+    return text.replace('"""', "'''")
+
+
 def format_context(passages: Sequence[tuple[str, str]]) -> str:
     """Number (label, text) passages as quoted context; labels are like 'manual.pdf p. 12'."""
-    blocks = [f'[{i}] ({label})\n"""\n{text}\n"""' for i, (label, text) in enumerate(passages, 1)]
+    blocks = [f'[{i}] ({defuse(label)})\n"""\n{defuse(text)}\n"""'
+              for i, (label, text) in enumerate(passages, 1)]
     return "\n\n".join(blocks) if blocks else "(no passages were found)"
 
 
 def build_messages(question: str, passages: Sequence[tuple[str, str]]) -> list[Message]:
     """System prompt first, then the quoted context and the question as the user turn."""
-    user = f"Context:\n{format_context(passages)}\n\nQuestion: {question.strip()}"
+    user = f"Context:\n{format_context(passages)}\n\nQuestion: {defuse(question.strip())}"
     return [{"role": "system", "content": SYSTEM_PROMPT}, {"role": "user", "content": user}]
 
 
