@@ -325,6 +325,13 @@ def _rss():
 
 if _RSS_LOG:
     atexit.register(_rss)
+
+if os.environ.get("RAG_TEST_ENV_LOG"):
+    with open("/proc/self/cmdline", "rb") as f:
+        _cmd = f.read().replace(b"\\0", b" ").decode(errors="replace").strip()
+    with open(os.environ["RAG_TEST_ENV_LOG"], "a", encoding="utf-8") as f:
+        f.write(json.dumps({"pid": os.getpid(), "cmd": _cmd,
+                            "HF_HUB_OFFLINE": os.environ.get("HF_HUB_OFFLINE")}) + "\\n")
 """
 
 REPO = Path(__file__).resolve().parents[1]
@@ -344,12 +351,23 @@ class Guard:
     def rss_log(self) -> Path:
         return self.folder / "rss.jsonl"
 
+    @property
+    def env_log(self) -> Path:
+        return self.folder / "env.jsonl"
+
+    def started(self) -> list[dict[str, str]]:
+        """Every guarded process that started: its command line and HF_HUB_OFFLINE then."""
+        if not self.env_log.exists():
+            return []
+        return [json.loads(line) for line in self.env_log.read_text().splitlines()]
+
     def env(self, home: Path | None = None, **extra: str) -> dict[str, str]:
         """os.environ plus the guard on PYTHONPATH (and RAG_DESKTOP_HOME when given)."""
         env = dict(os.environ)
         env["PYTHONPATH"] = os.pathsep.join([str(self.folder), str(REPO)])
         env["RAG_TEST_NET_LOG"] = str(self.net_log)
         env["RAG_TEST_RSS_LOG"] = str(self.rss_log)
+        env["RAG_TEST_ENV_LOG"] = str(self.env_log)
         env["PYTHONIOENCODING"] = "utf-8"
         if home is not None:
             env["RAG_DESKTOP_HOME"] = str(home)
