@@ -9,7 +9,7 @@ import pytest
 
 from rag_desktop.documents import DocumentError
 from rag_desktop.embeddings import SentenceTransformerEmbedder
-from rag_desktop.library import EmbeddingMismatchError, Library, LibraryError
+from rag_desktop.library import CheckReport, EmbeddingMismatchError, Library, LibraryError
 from rag_desktop.libstore import LibraryStore
 from rag_desktop.progress import Cancelled, CancelToken, ProgressEvent
 from rag_desktop.textindex import tokenize
@@ -97,9 +97,9 @@ def test_reopen_gives_identical_results_without_embedding_documents(
         assert [(h.chunk, h.bm25, h.dense, h.fused) for h in after.hits] == [
             (h.chunk, h.bm25, h.dense, h.fused) for h in before.hits
         ]
-    lazy = Library.open(tmp_path / "lib")  # no embedder given: made on first use, not at open
-    assert isinstance(lazy._embedder, type(None))
-    assert lazy.manifest.embedding_model == embedder.model_id and lazy.manifest.dim == 384
+    lazy = Library.open(tmp_path / "lib")  # no embedder given: the manifest's, never loaded yet
+    assert lazy.embedder.model_id == embedder.model_id and lazy.manifest.dim == 384
+    assert not lazy.embedder.loaded and lazy.embedder.documents_embedded == 0  # type: ignore[attr-defined]
     lazy.close()
 
 
@@ -275,7 +275,7 @@ def test_check_finds_and_repairs_an_orphan_vector(four: Library, tmp_path: Path)
         assert not report.ok and report.problems == ["1 vectors have no chunk (ids [999])"]
         repaired = lib.check(repair=True)
         assert repaired.ok and repaired.repaired == report.problems
-        assert lib.check() == lib.check(repair=False) and lib.check().ok
+        assert lib.check() == CheckReport(ok=True, problems=[], repaired=[])
         assert lib.store.load_index().ntotal == 4
 
 
