@@ -34,7 +34,8 @@ SEED_COLUMNS = ("model", "question", "cosine", "resp_time")
 
 def _csv_text(columns: tuple[str, ...], records: list[dict[str, str]], delimiter: str = ",") -> str:
     buf = io.StringIO()
-    writer = csv.DictWriter(buf, fieldnames=columns, delimiter=delimiter, lineterminator="\n")
+    # RFC 4180 line ends: with "\n" alone, the csv module would leave a lone "\r" unquoted.
+    writer = csv.DictWriter(buf, fieldnames=columns, delimiter=delimiter, lineterminator="\r\n")
     writer.writeheader()
     writer.writerows(records)
     return buf.getvalue()
@@ -42,7 +43,8 @@ def _csv_text(columns: tuple[str, ...], records: list[dict[str, str]], delimiter
 
 def read_results(path: Path) -> list[EvalRow]:
     """Parse a results.csv; EvalError naming the line when it is not one of ours."""
-    text = path.read_text(encoding="utf-8")
+    with path.open(encoding="utf-8", newline="") as f:  # keeps a "\r" inside an answer
+        text = f.read()
     reader = csv.DictReader(io.StringIO(text, newline=""))
     if tuple(reader.fieldnames or ()) != RESULTS_COLUMNS:
         raise EvalError(f"{path}: its columns are not this version's results.csv columns; "

@@ -20,6 +20,8 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from rag_desktop import cli
 from rag_desktop.config import DEFAULT_MODEL_ID, HOME_ENV
@@ -35,7 +37,7 @@ from rag_desktop.evaluation import (
 )
 from rag_desktop.progress import Cancelled, CancelToken, ProgressEvent
 from rag_desktop.questions import NOT_IN_DOCUMENT, load_questions
-from rag_desktop.reports import PLOT_FILES, read_results
+from rag_desktop.reports import PLOT_FILES, ResultsWriter, read_results
 from tests.conftest import REPO, dev_questions
 
 BROKEN = "broken-model"
@@ -131,6 +133,33 @@ def test_results_csv_schema_and_round_trip(run: Run) -> None:
     assert header[:4] == ["run_id", "started_at", "model_id", "model_file"]
     assert header[-4:] == ["cache_hit", "error", "ref_pages", "source_pages"]
     assert read_results(path) == run.rows
+
+
+TEXT = st.text(st.characters(blacklist_categories=("Cs",)))
+MAYBE_FLOAT = st.none() | st.floats(allow_nan=False, allow_infinity=False)
+
+
+@settings(max_examples=30, deadline=None)
+@given(answer=TEXT, question=TEXT, cosine=MAYBE_FLOAT, time_s=MAYBE_FLOAT,
+       hit=st.none() | st.booleans(), rank=st.none() | st.integers(1, 99))
+def test_results_rows_round_trip_exactly(tmp_path_factory: pytest.TempPathFactory, answer: str,
+                                         question: str, cosine: float | None,
+                                         time_s: float | None, hit: bool | None,
+                                         rank: int | None) -> None:
+    cells: dict[str, object] = dict.fromkeys(RESULTS_COLUMNS)
+    cells.update(run_id="r", started_at="t", model_id="m", model_file="f.gguf", quant="Q4_1",
+                 backend="CPU", config="bm25-0.3_f-0.7", bm25_weight=0.3, k=4, question_id="q1",
+                 question=question, answer=answer, reference_answer="참조 답", cosine=cosine,
+                 page_hit=hit, first_hit_rank=rank, response_time_s=time_s, cache_hit=False,
+                 error="", ref_pages="4;5", source_pages="")
+    row = EvalRow(**cells)  # type: ignore[arg-type]
+    path = tmp_path_factory.mktemp("rt") / "results.csv"
+    writer = ResultsWriter(path, resume=False)
+    writer.append(row)
+    writer.append(replace(row, question_id="q2"))
+    assert read_results(path) == [row, replace(row, question_id="q2")]
+    with pytest.raises(EvalError, match="already"):
+        writer.append(row)
 
 
 def test_seed_form(run: Run) -> None:
