@@ -85,10 +85,10 @@ def _freeze_heap() -> None:
 
     With torch and transformers in memory a full collection walks ~500k objects and holds the
     GIL for up to a second, which froze the GUI thread mid-ingestion; frozen objects are skipped.
+    No collect() first: that would be the very pause this avoids.
     """
     import gc
 
-    gc.collect()
     gc.freeze()
 
 

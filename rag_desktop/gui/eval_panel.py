@@ -45,12 +45,21 @@ def parse_weights(text: str) -> list[float]:
     return weights
 
 
+# What a reader looks at first; the other fields follow in the core's order.
+FIRST_COLUMNS = ("question_id", "model_id", "config", "n", "cosine", "cosine_mean",
+                 "response_time_s", "response_time_mean_s", "first_token_s", "tokens_per_s",
+                 "tokens_per_s_mean", "page_hit", "page_hit_rate", "refused", "answer", "error")
+
+
 def records_model(records: list[Any]) -> RecordTableModel[Any]:
-    """A table over dataclass rows (or dicts), one column per scalar field."""
+    """A table over dataclass rows (or dicts), one column per scalar field, key ones first."""
     if records and isinstance(records[0], dict):
         columns: list[Column[Any]] = [Column(k, _getter(k)) for k in records[0]]
-        return RecordTableModel(columns, records)
-    return RecordTableModel(scalar_columns(type(records[0])) if records else [], records)
+    else:
+        columns = scalar_columns(type(records[0])) if records else []
+    rank = {name: i for i, name in enumerate(FIRST_COLUMNS)}
+    columns.sort(key=lambda c: rank.get(c.header, len(rank)))
+    return RecordTableModel(columns, records)
 
 
 def _getter(key: str) -> Any:

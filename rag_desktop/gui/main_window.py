@@ -85,6 +85,7 @@ class MainWindow(QMainWindow):
         bar = self.statusBar()
         for label in (self.status_library, self.status_model, self.status_backend,
                       self.status_layers):
+            label.setContentsMargins(8, 0, 8, 0)
             bar.addPermanentWidget(label)
 
     def _action(self, text: str, slot: Any, *keys: str) -> QAction:
@@ -220,7 +221,8 @@ class MainWindow(QMainWindow):
         self.documents = documents
         self.library_panel.set_documents(documents)
         name = self.library_path.name if self.library_path else "?"
-        self.status_library.setText(f"Library: {name} ({len(documents)} documents)")
+        n = len(documents)
+        self.status_library.setText(f"Library: {name} ({n} document{'s' * (n != 1)})")
 
     def _on_ingested(self, outcomes: list) -> None:
         self.library_panel.set_ingesting(False)

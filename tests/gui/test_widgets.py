@@ -27,7 +27,9 @@ def test_settings_dialog_round_trip(qtbot: Any) -> None:
     assert dialog.params() == start
     dialog.bm25.setValue(70)
     assert dialog.params().bm25_weight == 0.7 and dialog.bm25_label.text() == "0.70"
-    assert Params().bm25_weight == 0.3  # the slider's default
+    from rag_desktop.config import RetrievalSettings
+
+    assert Params().bm25_weight == RetrievalSettings().bm25_weight  # the CLI's tuned default
 
 
 def test_params_persist_in_qsettings(settings_path: Path) -> None:
