@@ -159,6 +159,7 @@ def test_library_api_rejects_and_stays_unchanged(
         assert lib.check().ok
 
 
+@pytest.mark.slow
 def test_many_pages_ingest_in_bounded_memory(tmp_path: Path, guard: bad.Guard,
                                              capsys: pytest.CaptureFixture[str]) -> None:
     """5,000 pages, each a chunk, through a subprocess whose peak RSS is bounded, under

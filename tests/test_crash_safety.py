@@ -234,6 +234,7 @@ def _assert_before_or_after(lib_dir: Path, manuals: list[Path], base: int,
     return len(names)
 
 
+@pytest.mark.slow
 def test_sigkill_during_ingest_leaves_before_or_after(
         server: ForkServer, manuals: list[Path], tmp_path: Path, embedder) -> None:  # type: ignore[no-untyped-def]
     home = tmp_path / "home"
@@ -342,6 +343,7 @@ def _raw_rows(results: Path) -> list[dict[str, str]]:
     return rows
 
 
+@pytest.mark.slow
 def test_sigkill_during_eval_then_resume_completes(
         server: ForkServer, manuals: list[Path], tmp_path: Path, embedder) -> None:  # type: ignore[no-untyped-def]
     lib_dir = tmp_path / "lib"

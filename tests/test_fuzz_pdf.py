@@ -95,6 +95,7 @@ def _ingest_pages(data: bytes, folder: Path) -> None:
                for p in pages if p.number == c.page)
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("seed", sorted(SEEDS))
 def test_mutated_pdfs_only_raise_document_error(
         seed: str, tmp_path_factory: pytest.TempPathFactory) -> None:
