@@ -61,13 +61,16 @@ class ProgressBar:
 
 
 def _sigint_cancels(cancel: CancelToken) -> Callable[[], None]:
-    """First Ctrl-C: stop after the current answer; second: stop at once. Returns an undo."""
+    """First Ctrl-C: stop cleanly (the unfinished answer is dropped); second: at once.
+
+    Returns a function that puts the previous handler back.
+    """
 
     def handler(signum: int, frame: Any) -> None:
         if cancel.cancelled:
             raise KeyboardInterrupt
-        print("\nstopping after the current answer (Ctrl-C again to quit now)",
-              file=sys.stderr, flush=True)
+        print("\nstopping: finished rows are kept, the unfinished answer is dropped "
+              "(Ctrl-C again to quit now)", file=sys.stderr, flush=True)
         # cancel() sends the runner a stop; a thread avoids taking the pipe lock that the
         # interrupted main thread may hold. The flag itself is set before the join returns.
         worker = threading.Thread(target=cancel.cancel, daemon=True)
@@ -211,8 +214,9 @@ def _add_eval(sub: Any) -> None:
     p.add_argument("--questions", required=True, metavar="FILE", help=".csv or .jsonl question set")
     p.add_argument("--models", default=config.DEFAULT_MODEL_ID, metavar="ID[,ID...]",
                    help=f"model ids, or 'all' present ones (default {config.DEFAULT_MODEL_ID})")
-    p.add_argument("--bm25-weights", default="0.3", metavar="W[,W...]",
-                   help="BM25 weights to compare; dense gets 1-W (default 0.3)")
+    w = config.RetrievalSettings().bm25_weight
+    p.add_argument("--bm25-weights", default=str(w), metavar="W[,W...]",
+                   help=f"BM25 weights to compare; dense gets 1-W (default {w})")
     p.add_argument("-k", type=int, default=config.RetrievalSettings().k,
                    help="chunks per answer (default %(default)s)")
     p.add_argument("--out", required=True, metavar="DIR", help="folder for the outputs")

@@ -342,9 +342,9 @@ def run_evaluation(
 ) -> list[EvalRow]:
     """Run the grid, appending each row to results.csv atomically; then write every report.
 
-    With cfg.resume, rows already in results.csv are kept and not redone. A cancel stops
-    before the next row (a half answer is never written), writes the reports for the rows so
-    far, and raises Cancelled. Returns every row of the run, resumed ones included.
+    With cfg.resume, rows already in results.csv are kept and not redone. A cancel stops the
+    answer in progress and drops it (a half answer is never written), writes the reports for
+    the rows so far, and raises Cancelled. Returns every row of the run, resumed included.
     """
     from rag_desktop import reports
 

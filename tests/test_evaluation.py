@@ -276,12 +276,12 @@ def test_ctrl_c_then_sigkill_then_resume_has_no_duplicate_or_missing_rows(
     results = out / "results.csv"
     args = ["eval", "--library", str(dev_library.path), "--questions", str(dev_questions()),
             "--out", str(out), "--limit", "4", "-k", "1", "--max-tokens", "4"]
-    # Ctrl-C (SIGINT to the CLI alone): it stops after the current answer, cleanly.
+    # Ctrl-C (SIGINT to the CLI alone): it stops cleanly, dropping the unfinished answer.
     proc = _start_cli(args, log)
     _wait_for_rows(proc, results, 1, log)
     proc.send_signal(signal.SIGINT)
     assert proc.wait() == 130, log.read_text()
-    assert "stopping after the current answer" in log.read_text()
+    assert "the unfinished answer is dropped" in log.read_text()
     assert json.loads((out / "run.json").read_text(encoding="utf-8"))["status"] == "cancelled"
     stopped = read_results(results)
     assert 1 <= len(stopped) < 4 and not any(r.error for r in stopped)
