@@ -30,9 +30,8 @@ def is_pickle(data: bytes) -> bool:
     """Protocol 2+ (b'\\x80' + version), or a torch/joblib zip that holds a .pkl member."""
     if len(data) >= 2 and data[0] == 0x80 and 2 <= data[1] <= 5:
         return True
-    if data[:1] in (b"(", b"]", b"}") and data.rstrip().endswith(b"."):
-        return True  # protocol 0/1: opcodes then STOP
-    return False
+    # protocol 0/1: opcodes, then STOP
+    return data[:1] in (b"(", b"]", b"}") and data.rstrip().endswith(b".")
 
 
 def _zip_has_pickle(path: Path) -> bool:
