@@ -32,6 +32,7 @@ class _Log:
 
     def __init__(self) -> None:
         self.text: list[str] = []
+        self.last_offload: tuple[int, int] | None = None
         self.verbose = bool(os.environ.get("RAG_DESKTOP_LLAMA_LOG"))
 
         @llama_cpp.llama_log_callback
@@ -39,6 +40,10 @@ class _Log:
             line = text.decode("utf-8", errors="replace")
             self.text.append(line)
             del self.text[:-400]
+            # A load logs ~1,600 pieces: keep the offload count as it passes, not at the end.
+            m = _OFFLOAD_RE.search(line)
+            if m:
+                self.last_offload = int(m.group(1)), int(m.group(2))
             if self.verbose or level == 3:  # errors always reach stderr, which the parent keeps
                 sys.stderr.write(line)
 
@@ -46,11 +51,8 @@ class _Log:
         llama_cpp.llama_log_set(callback, ctypes.c_void_p(0))
 
     def offloaded(self) -> tuple[int, int] | None:
-        for line in reversed(self.text):
-            m = _OFFLOAD_RE.search(line)
-            if m:
-                return int(m.group(1)), int(m.group(2))
-        return None
+        """(offloaded, total) layers from the last load's log, if it said."""
+        return self.last_offload
 
 
 def _backend() -> str:
@@ -81,6 +83,7 @@ class Runner:
 
     def op_load(self, req: dict[str, Any]) -> dict[str, Any]:
         self.op_close({})
+        self.log.last_offload = None
         n_gpu = int(req.get("n_gpu_layers", 0))
         if n_gpu != 0 and not llama_cpp.llama_supports_gpu_offload():
             n_gpu = 0
