@@ -80,6 +80,35 @@ def job(what: str) -> Callable[[F], F]:
     return wrap
 
 
+def _batch_priority() -> None:
+    """Mark this thread (and the runner it forks) as batch work, where the OS supports it.
+
+    SCHED_BATCH keeps the full CPU share but yields to interactive threads on wake-up, so the
+    GUI thread is not kept waiting behind the embedder or llama.cpp's spinning threads.
+    """
+    import contextlib
+    import os
+    import threading
+
+    policy = getattr(os, "SCHED_BATCH", None)
+    if policy is not None:
+        with contextlib.suppress(OSError):
+            os.sched_setscheduler(threading.get_native_id(), policy, os.sched_param(0))
+
+
+def _import_core() -> None:
+    """Import what ingestion and search use; imports hold the GIL in long stretches."""
+    import importlib
+
+    for name in ("torch", "faiss", "sentence_transformers", "pypdf", "rank_bm25",
+                 "langchain_text_splitters", "rag_desktop.library", "rag_desktop.retrieval",
+                 "rag_desktop.pipeline", "rag_desktop.scoring"):
+        try:
+            importlib.import_module(name)
+        except ImportError:
+            log.info("optional module %s is not installed", name)
+
+
 def _freeze_heap() -> None:
     """Move everything loaded so far out of the cyclic GC's reach.
 
@@ -119,15 +148,14 @@ class Engine(QObject):
     @Slot()
     def warm_up(self) -> None:
         """Import the heavy modules here, off the GUI thread, and list the models."""
+        _batch_priority()
         self.refresh_catalog()
+        _import_core()
         try:
             import torch
 
             # One intra-op thread: the GUI thread keeps a core on a 2-core desktop.
             torch.set_num_threads(1)
-            # Importing these holds the GIL for long stretches: do it now, not mid-ingestion.
-            import faiss  # noqa: F401
-            import sentence_transformers  # noqa: F401
         except ImportError:
             pass
         _freeze_heap()
@@ -179,6 +207,8 @@ class Engine(QObject):
     def add_pdfs(self, paths: list[str], cancel: CancelToken) -> None:
         """Ingest PDFs or folders; one outcome per file, errors included."""
         outcomes = self.library.add_pdfs([Path(p) for p in paths], self._emit_progress, cancel)
+        self.library.search("warm up", k=1)  # rebuild the indexes now, not at the next question
+        _freeze_heap()
         self.documents_changed.emit(self.library.documents())
         self.ingest_finished.emit(outcomes)
 

@@ -45,6 +45,7 @@ def parse_weights(text: str) -> list[float]:
     return weights
 
 
+MAX_COLUMN_PX = 280  # answers and questions are long; the tooltip-free cell shows their start
 # What a reader looks at first; the other fields follow in the core's order.
 FIRST_COLUMNS = ("question_id", "model_id", "config", "n", "cosine", "cosine_mean",
                  "response_time_s", "response_time_mean_s", "first_token_s", "tokens_per_s",
@@ -151,6 +152,7 @@ class EvalPanel(QWidget):
         self.table = QTableView()
         self.table.setModel(self.proxy)
         self.table.setSortingEnabled(True)
+        self.table.setWordWrap(False)
         self.table.setAlternatingRowColors(True)
         self.table.verticalHeader().hide()
         self.table.horizontalHeader().setSectionResizeMode(
@@ -242,8 +244,10 @@ class EvalPanel(QWidget):
         summary = list(result.summary) if isinstance(result.summary, list) else []
         self.summary_model = records_model(summary)  # the view does not own its model
         self.summary_table.setModel(self.summary_model)
-        self.summary_table.resizeColumnsToContents()
-        self.table.resizeColumnsToContents()
+        for view in (self.table, self.summary_table):
+            view.resizeColumnsToContents()
+            for column in range(view.model().columnCount()):
+                view.setColumnWidth(column, min(view.columnWidth(column), MAX_COLUMN_PX))
         self.charts.update(result.rows)
         done = "cancelled" if result.cancelled else "done"
         self.status.setText(f"{len(result.rows)} rows, {done}.")

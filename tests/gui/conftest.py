@@ -6,6 +6,7 @@ import os
 
 os.environ["QT_QPA_PLATFORM"] = "offscreen"
 
+import gc  # noqa: E402
 import time  # noqa: E402
 from collections.abc import Iterator  # noqa: E402
 from pathlib import Path  # noqa: E402
@@ -33,6 +34,8 @@ class GapProbe:
         self.max_gap = 0.0
         self.ticks = 0
         self.where = ""  # what the other threads were doing at the longest gap
+        self.longest_gc = 0.0
+        self._gc_start = 0.0
         self._last = 0.0
 
     def _tick(self) -> None:
@@ -44,8 +47,15 @@ class GapProbe:
         self._last = now
         self.ticks += 1
 
+    def _gc(self, phase: str, _info: dict) -> None:
+        if phase == "start":
+            self._gc_start = time.perf_counter()
+        else:
+            self.longest_gc = max(self.longest_gc, time.perf_counter() - self._gc_start)
+
     def start(self) -> GapProbe:
         """Start measuring."""
+        gc.callbacks.append(self._gc)
         self._last = time.perf_counter()
         self.timer.start()
         return self
@@ -53,6 +63,8 @@ class GapProbe:
     def stop(self) -> float:
         """Stop; the longest gap in seconds."""
         self.timer.stop()
+        gc.callbacks.remove(self._gc)
+        self.where += f"\nlongest garbage collection: {self.longest_gc * 1000:.0f} ms"
         return self.max_gap
 
 

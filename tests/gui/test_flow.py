@@ -146,6 +146,7 @@ def test_switch_model(window: MainWindow, qtbot: Any) -> None:
     assert OTHER_MODEL in window.status_model.text()
     assert "CPU" in window.status_backend.text() or "CUDA" in window.status_backend.text()
     assert window.client.engine.llm.runner_pid == pid  # same runner: the old model was closed
+    assert window.settings.value("session/model") == OTHER_MODEL  # remembered for next start
 
 
 def test_history_export(window: MainWindow, tmp_path: Path) -> None:

@@ -111,3 +111,49 @@ def test_library_panel_shows_errors_next_to_files(qtbot: Any, tmp_path: Path) ->
     assert [r.name for r in rows] == ["good.pdf", "bad.pdf"]
     assert rows[1].error == "bad.pdf: not a PDF"
     assert panel.progress_label.text() == "1 added, 1 failed"
+
+
+def test_remove_asks_for_confirmation(qtbot: Any, monkeypatch: Any, tmp_path: Path) -> None:
+    from PySide6.QtWidgets import QMessageBox
+
+    from rag_desktop.library import DocumentInfo
+
+    panel = LibraryPanel()
+    qtbot.addWidget(panel)
+    panel.set_documents([DocumentInfo("a.pdf", "s1", str(tmp_path / "a.pdf"), 1, 2, "t")])
+    panel.table.selectRow(0)
+    removed: list[str] = []
+    panel.remove_requested.connect(removed.append)
+    answers = [QMessageBox.StandardButton.No, QMessageBox.StandardButton.Yes]
+    asked: list[str] = []
+
+    def question(_parent: Any, _title: str, text: str) -> Any:
+        asked.append(text)
+        return answers.pop(0)
+
+    monkeypatch.setattr(QMessageBox, "question", question)
+    panel.remove_btn.click()
+    assert asked and "a.pdf" in asked[0] and removed == []
+    panel.remove_btn.click()
+    assert removed == ["a.pdf"]
+
+
+def test_create_and_switch_libraries(qtbot: Any, monkeypatch: Any) -> None:
+    from PySide6.QtWidgets import QInputDialog
+
+    from rag_desktop import config
+
+    for name in ("manuals", "sample"):
+        (config.libraries_dir() / name).mkdir(parents=True)
+    panel = LibraryPanel()
+    qtbot.addWidget(panel)
+    panel.set_libraries(config.libraries_dir() / "sample")
+    assert [panel.library_box.itemText(i) for i in range(panel.library_box.count())] == [
+        "manuals", "sample"]
+    requested: list[str] = []
+    panel.library_requested.connect(requested.append)
+    panel.library_box.activated.emit(0)
+    monkeypatch.setattr(QInputDialog, "getText", lambda *a, **k: ("설명서 2", True))
+    panel._new_library()
+    assert requested == [str(config.libraries_dir() / "manuals"),
+                         str(config.libraries_dir() / "설명서 2")]
