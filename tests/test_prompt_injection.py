@@ -40,7 +40,7 @@ def pipe(tmp_path_factory: pytest.TempPathFactory, embedder) -> Iterator[Pipelin
     library = Library.open(folder / "lib", embedder)
     library.add_pdf(make_pdf(folder / "blender.pdf", MANUAL))
     p = Pipeline(library, LLM(), load_catalog(),
-                 generation=GenerationSettings(max_tokens=12, n_ctx_cap=2048))
+                 generation=GenerationSettings(max_tokens=6, n_ctx_cap=2048))
     p.load_model(DEFAULT_MODEL_ID)
     yield p
     p.close()

@@ -1,6 +1,6 @@
 """Soak (issue #6, part 5): many asks and many model switches without memory growth.
 
-`make soak` (RAG_DESKTOP_SOAK=1) runs 300 asks and 50 switches; `make test` runs 20 and 6.
+`make soak` (RAG_DESKTOP_SOAK=1) runs 300 asks and 50 switches; `make test` runs 15 and 4.
 RSS is sampled from psutil for this process (the app) and for the model-runner child.
 Set RAG_TEST_SOAK_REPORT=FILE to keep the samples (docs/reliability.md quotes them).
 """
@@ -27,8 +27,8 @@ from rag_desktop.prompts import build_messages
 from tests.pdfs import make_pdf
 
 SOAK = bool(os.environ.get("RAG_DESKTOP_SOAK"))
-N_ASKS = 300 if SOAK else 20
-N_SWITCHES = 50 if SOAK else 6
+N_ASKS = 300 if SOAK else 15
+N_SWITCHES = 50 if SOAK else 4
 WARM_UP = max(5, N_ASKS // 10)
 SECOND_MODEL = "gemma3-270m-q4_k_m"
 SETTINGS = GenerationSettings(max_tokens=4, n_ctx_cap=2048)
