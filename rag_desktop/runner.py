@@ -96,8 +96,8 @@ class Runner:
         self.template = self._jinja(req.get("chat_template"))
         n_layers = int(self.llm.metadata.get(f"{self.llm.metadata.get('general.architecture')}"
                                              ".block_count", 0) or 0)
-        seen = self.log.offloaded()
-        return {"ok": True, "n_ctx": self.llm.n_ctx(), "n_layers": n_layers,
+        seen = self.log.offloaded()  # llama.cpp counts the output layer too: "23/23"
+        return {"ok": True, "n_ctx": self.llm.n_ctx(), "n_layers": seen[1] if seen else n_layers,
                 "n_gpu_layers": seen[0] if seen else 0, "backend": _backend() if n_gpu else "CPU"}
 
     def _jinja(self, template: str | None) -> Any:
