@@ -22,6 +22,8 @@ from tests import badinput as bad
 
 SOAK = bool(os.environ.get("RAG_DESKTOP_SOAK"))
 HANG_GUARD_S = 300  # a hang guard only; no test asserts on elapsed time
+# pyproject's 600 s per-test timeout guards `make test`; the soak forms get 3 hours.
+pytestmark = pytest.mark.timeout(10800 if SOAK else 600)
 
 # file name -> (generator, words the one-line message must contain)
 REJECTED: dict[str, tuple[Callable[[Path], Path], str]] = {

@@ -44,6 +44,8 @@ INGEST_KILLS = 40 if SOAK else 10
 EVAL_KILLS = 12 if SOAK else 2
 N_QUESTIONS = 5 if SOAK else 2
 HANG_GUARD_S = 300
+# pyproject's 600 s per-test timeout guards `make test`; the soak forms get 3 hours.
+pytestmark = pytest.mark.timeout(10800 if SOAK else 600)
 RNG = random.Random(int(os.environ.get("RAG_TEST_SEED", "6")))
 KILLS_FILE = os.environ.get("RAG_TEST_KILLS_FILE")  # the soak run records how many it survived
 

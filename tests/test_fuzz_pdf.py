@@ -25,6 +25,8 @@ from tests.pdfs import make_pdf
 SOAK = bool(os.environ.get("RAG_DESKTOP_SOAK"))
 EXAMPLES = 1000 if SOAK else 100
 HANG_GUARD_S = 30
+# pyproject's 600 s per-test timeout guards `make test`; the soak forms get 3 hours.
+pytestmark = pytest.mark.timeout(10800 if SOAK else 600)
 
 
 def _seeds() -> dict[str, bytes]:

@@ -27,8 +27,11 @@ from rag_desktop.prompts import build_messages
 from tests.pdfs import make_pdf
 
 SOAK = bool(os.environ.get("RAG_DESKTOP_SOAK"))
-N_ASKS = 300 if SOAK else 15
-N_SWITCHES = 50 if SOAK else 4
+# RAG_TEST_SOAK_ASKS / RAG_TEST_SOAK_SWITCHES override the counts (e.g. for a partial soak).
+N_ASKS = int(os.environ.get("RAG_TEST_SOAK_ASKS") or (300 if SOAK else 15))
+N_SWITCHES = int(os.environ.get("RAG_TEST_SOAK_SWITCHES") or (50 if SOAK else 4))
+# pyproject's 600 s per-test timeout is a hang guard for `make test`; a soak gets 3 hours.
+pytestmark = pytest.mark.timeout(10800 if SOAK else 600)
 WARM_UP = max(5, N_ASKS // 10)
 SECOND_MODEL = "gemma3-270m-q4_k_m"
 SETTINGS = GenerationSettings(max_tokens=4, n_ctx_cap=2048)
