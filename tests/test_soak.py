@@ -84,6 +84,9 @@ def test_asks_do_not_grow_memory(pipe: Pipeline) -> None:
         assert not answer.cache_hit
         app_rss.append(app.memory_info().rss)
         runner_rss.append(runner.memory_info().rss)
+        if i % 10 == 9:  # a long soak that is cut short still leaves its samples
+            _report("asks-progress", {"asks": i + 1, "app_mib": app_rss[-1] / MIB,
+                                      "runner_mib": runner_rss[-1] / MIB})
     assert pipe.llm.runner_pid == runner.pid  # the same runner served every ask
     growth = {"app": _growth(app_rss), "runner": _growth(runner_rss)}
     _report("asks", {"asks": N_ASKS, "warm_up": WARM_UP, "growth": growth,
