@@ -34,6 +34,7 @@ class BM25ChunkRetriever(BaseRetriever):
     tokenizer: Any = tokenize
     k: int = 20
     _memo: dict[str, np.ndarray] = PrivateAttr(default_factory=dict)
+    _index: dict[str, tuple[np.ndarray, np.ndarray, np.ndarray]] | None = PrivateAttr(default=None)
 
     @classmethod
     def from_texts(
@@ -50,8 +51,39 @@ class BM25ChunkRetriever(BaseRetriever):
         """Raw BM25Okapi scores of every chunk, in chunk_ids order (last query memoised)."""
         if query not in self._memo:
             self._memo.clear()
-            self._memo[query] = np.asarray(self.bm25.get_scores(self.tokenizer(query)))
+            self._memo[query] = self.okapi_scores(self.tokenizer(query))
         return self._memo[query]
+
+    def okapi_scores(self, terms: list[str]) -> np.ndarray:
+        """BM25Okapi.get_scores(terms), same formula and order, over each term's postings only.
+
+        rank_bm25 builds a Python list over every chunk for every query term, which took
+        ~100 ms a query at 100k chunks (docs/performance.md, B3); chunks without the term add 0.
+        """
+        bm, postings = self.bm25, self._postings()
+        score = np.zeros(bm.corpus_size)
+        for term in terms:
+            if term in postings:
+                rows, tf, doc_len = postings[term]
+                score[rows] += (bm.idf.get(term) or 0) * (
+                    tf * (bm.k1 + 1) / (tf + bm.k1 * (1 - bm.b + bm.b * doc_len / bm.avgdl)))
+        return score
+
+    def _postings(self) -> dict[str, tuple[np.ndarray, np.ndarray, np.ndarray]]:
+        """term -> (chunk positions, term frequencies, those chunks' lengths), built once."""
+        if self._index is None:
+            rows: dict[str, list[int]] = defaultdict(list)
+            freqs: dict[str, list[int]] = defaultdict(list)
+            for i, doc in enumerate(self.bm25.doc_freqs):
+                for term, freq in doc.items():
+                    rows[term].append(i)
+                    freqs[term].append(freq)
+            doc_len = np.asarray(self.bm25.doc_len)
+            self._index = {}
+            for term, where in rows.items():
+                at = np.asarray(where, dtype=np.int64)
+                self._index[term] = (at, np.asarray(freqs[term]), doc_len[at])
+        return self._index
 
     def _get_relevant_documents(
         self, query: str, *, run_manager: CallbackManagerForRetrieverRun
