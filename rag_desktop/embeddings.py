@@ -193,9 +193,21 @@ class SentenceTransformerEmbedder:
         return vectors
 
     def embed_query(self, text: str) -> np.ndarray:
-        """The vector of one question, (dim,) float32 L2-normalised."""
+        """The vector of one question, (dim,) float32 L2-normalised, on one torch thread.
+
+        One short text gains little from a second thread, and while other processes hold the
+        cores the threads' spin-waits made it 10x slower (docs/performance.md, B3).
+        """
+        import torch
+
         prefix = "query: " if self._is_e5 else ""
-        return self._encode([prefix + text], 1)[0]
+        self._load()
+        threads = torch.get_num_threads()
+        torch.set_num_threads(1)
+        try:
+            return self._encode([prefix + text], 1)[0]
+        finally:
+            torch.set_num_threads(threads)
 
 
 def get_embedder(model_id: str = DEFAULT_EMBEDDING_MODEL) -> Embedder:

@@ -117,8 +117,18 @@ class _DenseChunkRetriever(BaseRetriever):
     def _get_relevant_documents(
         self, query: str, *, run_manager: CallbackManagerForRetrieverRun
     ) -> list[Document]:
+        import faiss
+
         n = min(self.k, int(self.index.ntotal))
-        _, ids = self.index.search(self.vector(query)[None, :], n)
+        vector = self.vector(query)[None, :]
+        # One query on one thread: OpenMP's spin-waits made a 10k search 100x slower while other
+        # processes held the cores (docs/performance.md, B3).
+        threads = faiss.omp_get_max_threads()
+        faiss.omp_set_num_threads(1)
+        try:
+            _, ids = self.index.search(vector, n)
+        finally:
+            faiss.omp_set_num_threads(threads)
         return [Document(page_content="", metadata={"chunk_id": int(i)}) for i in ids[0] if i >= 0]
 
 
