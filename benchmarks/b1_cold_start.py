@@ -40,6 +40,14 @@ def child_app(library: Path, model_id: str, question: str, max_tokens: int) -> d
     pipe = open_pipeline(library, model_id, GenerationSettings(max_tokens=max_tokens),
                          use_cache=False)
     phases["open_and_model_load"] = _since()
+    if os.environ.get("BENCH_STOP_AT_RETRIEVAL"):
+        hits = pipe.library.search(question).hits
+        phases["retrieval"] = _since()
+        pipe.close()
+        return {"side": "app", "phases": phases, "answer": "",
+                "pages": [h.chunk.page for h in hits],
+                "documents_embedded": getattr(pipe.library.embedder, "documents_embedded", None),
+                "completion_tokens": 0}
     first: list[float] = []
 
     def on_token(_piece: str) -> None:
@@ -50,7 +58,7 @@ def child_app(library: Path, model_id: str, question: str, max_tokens: int) -> d
     phases["first_token"] = first[0] if first else _since()
     phases["answer"] = _since()
     t = answer.timings
-    phases["retrieval_s"] = round(t.retrieval_s, 4)
+    phases["retrieval"] = round(phases["open_and_model_load"] + t.retrieval_s, 4)
     pipe.close()
     embedded = getattr(pipe.library.embedder, "documents_embedded", None)
     return {"side": "app", "phases": phases, "answer": answer.text,
@@ -85,12 +93,14 @@ def _launch(cmd: list[str], env: dict[str, str]) -> dict[str, Any]:
 
 
 def measure(pdf: Path, model_id: str, question: str, max_tokens: int, n: int,
-            home: Path) -> dict[str, list[dict[str, Any]]]:
+            home: Path, stop_at_retrieval: bool = False) -> dict[str, list[dict[str, Any]]]:
     """Interleaved seed/app cold starts: one warm-up round, then n rounds."""
     from benchmarks.common import interleaved, offline_env
     from rag_desktop.catalog import load_catalog
 
     env = offline_env(home)
+    if stop_at_retrieval:
+        env["BENCH_STOP_AT_RETRIEVAL"] = "1"
     library = ensure_library(home, pdf)
     gguf = load_catalog().get(model_id).path
     seed_cmd = [sys.executable, "-m", "benchmarks.baseline_seed", "--pdf", str(pdf), "--model",
@@ -111,9 +121,12 @@ def render(runs: dict[str, list[dict[str, Any]]], pdf: Path, model_id: str,
                 for r in runs[side]]
 
     rows = []
-    for key, label in (("first_token", "launch → first token"), ("answer", "launch → answer"),
+    for key, label in (("retrieval", "launch → model loaded and passages retrieved"),
+                       ("first_token", "launch → first token"), ("answer", "launch → answer"),
                        ("wall_s", "process wall (incl. exit)")):
         s, a = col("seed", key), col("app", key)
+        if all(v != v for v in s + a):  # nan: this run stopped before generating
+            continue
         rows.append([label, spread(s), spread(a), fmt(ratio(median(s), median(a)), 1) + "×"])
     body = table(["s (median, min–max)", "seed 004 pipeline", "app (re-opened library)",
                   "seed / app"], rows)
@@ -145,6 +158,8 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--max-tokens", type=int, default=32)
     ap.add_argument("--home", type=Path, default=common.BUILD / "bench-home")
     ap.add_argument("--section", default="b1")
+    ap.add_argument("--stop-at-retrieval", action="store_true",
+                    help="end both sides once the model is loaded and passages are retrieved")
     ap.add_argument("--child-app", type=Path, help=argparse.SUPPRESS)
     args = ap.parse_args(argv)
     if args.child_app is not None:
@@ -154,7 +169,7 @@ def main(argv: list[str] | None = None) -> int:
     load = common.load_average()
     n = common.repeats(args, quick=3, full=5)
     runs = measure(args.pdf.resolve(), args.model, args.question, args.max_tokens, n,
-                   args.home.resolve())
+                   args.home.resolve(), args.stop_at_retrieval)
     body, notes = render(runs, args.pdf, args.model, args.max_tokens)
     common.emit(args, args.section, f"B1. Cold start to first answer ({args.pdf.name})", body,
                 load, notes=notes)

@@ -4,7 +4,9 @@ For each (batch size, torch threads) setting, three sides run interleaved after 
 - app: `Library.add_pdf` into a fresh library (read, clean, chunk, embed, SQLite + FAISS commit);
 - raw: `SentenceTransformer.encode(chunks, batch_size, normalize_embeddings=True)` of exactly the
   chunk texts the app makes, with the same loaded model;
-- read+chunk: the app's pypdf reading and chunking alone, to show where the difference goes.
+- read+chunk: the app's pypdf reading and chunking alone, to show where the difference goes;
+- slices: `encode` called once per slice of `batch` chunks in document order, which is what
+  `embed_documents` did before it sorted the chunks by length (the "before" of that change).
 The ratio is app time / raw encode time (target: at most 1.15).
 
     python -m benchmarks.b2_ingest [--quick|--full] [--pdf PDF] [--pages N]
@@ -99,7 +101,17 @@ def measure(pdf: Path, settings: list[tuple[int, int]], n: int) -> list[dict[str
                                                   convert_to_numpy=True,
                                                   show_progress_bar=False))[0]
 
-            runs = interleaved({"app": app, "raw": raw,
+            def slices(batch: int = batch) -> float:
+                # What embed_documents did before it sorted by length: one encode per slice
+                # of `batch` chunks in document order.
+                def run() -> None:
+                    for begin in range(0, len(texts), batch):
+                        model.encode(texts[begin : begin + batch], batch_size=batch,
+                                     normalize_embeddings=True, convert_to_numpy=True,
+                                     show_progress_bar=False)
+                return timed(run)[0]
+
+            runs = interleaved({"app": app, "raw": raw, "slices": slices,
                                 "read_chunk": lambda: timed(read_chunk)[0]}, n)
             rows.append({"batch": batch, "threads": threads, "pages": n_pages,
                          "chunks": len(texts), **runs})
@@ -117,11 +129,13 @@ def render(rows: list[dict[str, Any]], pdf_name: str) -> str:
         app, raw = median(r["app"]), median(r["raw"])
         per_round = [a / b for a, b in zip(r["app"], r["raw"], strict=True)]
         out.append([r["batch"], r["threads"], spread(r["app"]), fmt(r["pages"] / app, 1),
-                    spread(r["raw"]), spread(r["read_chunk"]),
-                    fmt(ratio(app, raw)) + "×", spread(per_round)])
+                    spread(r["raw"]), spread(r["slices"]), spread(r["read_chunk"]),
+                    fmt(ratio(app, raw)) + "×", spread(per_round),
+                    fmt(ratio(median(r["slices"]), raw)) + "×"])
     return (f"{pdf_name}: {rows[0]['pages']} pages, {rows[0]['chunks']} chunks.\n\n"
             + table(["batch", "torch threads", "app add_pdf s", "app pages/s", "raw encode s",
-                     "read+chunk s", "app / raw (medians)", "app / raw per round"], out))
+                     "encode per slice s (old embed_documents)", "read+chunk s",
+                     "app / raw (medians)", "app / raw per round", "old slices / raw"], out))
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -8,8 +8,9 @@ settings, and stream up to --max-tokens tokens:
 - direct: `llama_cpp.Llama.create_completion(tokens, stream=True)` in this process;
 - raw loop (reference, decode only): `Llama.eval([token])` after the same prompt, no sampling.
 TTFT is from sending the prompt to the first streamed piece; decode tok/s is
-(tokens - 1) / (last - first). Each round asks a different question (the fixed system prompt
-stays a shared prefix that llama.cpp may reuse on both sides, as it would in the app).
+(tokens - 1) / (last - first). Each round asks a different question over different passages
+(only the fixed system prompt stays a shared prefix that llama.cpp may reuse, on both sides, as
+it would in the app). Both sides take the rendered prompts in the same order.
 
     python -m benchmarks.b4_generation [--quick|--full] [--models smollm2,tinyllama-arch]
 """
@@ -47,16 +48,21 @@ def model_entries(names: list[str]) -> list[Any]:
     return out
 
 
-def passages() -> list[tuple[str, str]]:
-    """Four real chunks of the sample manual (pages 4-7), as the app would put in a prompt."""
+def passage_sets(n: int) -> list[list[tuple[str, str]]]:
+    """n different sets of four consecutive real chunks of the sample manual.
+
+    Every round gets other passages, as a new question's retrieval would: with the same ones,
+    llama.cpp would reuse the cached prompt prefix and TTFT would time only the question.
+    """
     from benchmarks import common
     from rag_desktop.config import ChunkSettings
     from rag_desktop.documents import chunk_pages, read_pdf
 
     chunks = chunk_pages(read_pdf(common.SAMPLE_PDF), "sample-manual.pdf", "0" * 64,
                          ChunkSettings())
-    picked = [c for c in chunks if 4 <= c.page <= 7][:4]
-    return [(f"{c.file} p. {c.page}", c.text) for c in picked]
+    step = max(4, len(chunks) // max(1, n))
+    return [[(f"{c.file} p. {c.page}", c.text) for c in chunks[(i * step) % len(chunks):][:4]]
+            for i in range(n)]
 
 
 class Direct:
@@ -130,11 +136,12 @@ def measure_one(entry: Any, settings: Any, questions: list[str], n: int,
     from rag_desktop.llm import LLM
     from rag_desktop.prompts import build_messages
 
-    ctx = passages()
     llm = LLM()
     try:
         info = llm.load(entry, settings)
-        rendered = [llm.render(build_messages(q, ctx)) for q in questions]
+        contexts = passage_sets(len(questions))
+        rendered = [llm.render(build_messages(q, ctx))
+                    for q, ctx in zip(questions, contexts, strict=True)]
         direct = Direct(entry.path, info.n_ctx, settings.n_batch, info.n_threads)
         state = {"app": 0, "direct": 0, "raw": 0}
 
@@ -210,11 +217,12 @@ def main(argv: list[str] | None = None) -> int:
             rows.append(measure_one(entry, settings, questions, n, with_raw=n_batch >= 512))
             print(f"b4: {entry.id} n_batch={n_batch} threads={threads} done", file=sys.stderr,
                   flush=True)
-    notes = (f"{n} interleaved rounds after one warm-up, median (min–max); {max_tokens} tokens at "
-             "most, temperature 0.01, top_p 1; n_ctx 2048. The raw eval loop decodes without "
-             "sampling, so it bounds what any streamed path can reach.")
-    common.emit(args, "b4", "B4. Generation: app against direct llama-cpp-python",
-                render_table(rows), load, notes=notes)
+            # Written after every row, so that a run cut short still leaves its table.
+            notes = (f"{n} interleaved rounds after one warm-up, median (min–max); {max_tokens} "
+                     "tokens at most, temperature 0.01, top_p 1; n_ctx 2048. The raw eval loop "
+                     "decodes without sampling, so it bounds what any streamed path can reach.")
+            common.emit(args, "b4", "B4. Generation: app against direct llama-cpp-python",
+                        render_table(rows), load, notes=notes)
     return 0
 
 

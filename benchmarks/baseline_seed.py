@@ -95,6 +95,8 @@ class SeedPipeline:
         """Retrieve, prompt and stream one answer; seconds since launch at each step."""
         docs = self.retriever.invoke(question)
         self._mark("retrieval")
+        if os.environ.get("BENCH_STOP_AT_RETRIEVAL"):
+            return {"answer": "", "pages": [d.metadata.get("page") for d in docs]}
         context = "\n\n".join(d.page_content for d in docs)
         pieces: list[str] = []
         for piece in self.llm.stream(PROMPT.format(context=context, question=question)):

@@ -11,6 +11,7 @@ import datetime
 import os
 import re
 import statistics
+import sys
 import time
 from collections.abc import Callable, Sequence
 from pathlib import Path
@@ -62,7 +63,10 @@ def interleaved(
     out: dict[str, list[Any]] = {name: [] for name in sides}
     for round_ in range(warmup + n):
         for name, fn in sides.items():
+            t0 = time.perf_counter()
             value = fn()
+            print(f"  round {round_ - warmup + 1 if round_ >= warmup else 'warm-up'} {name}: "
+                  f"{time.perf_counter() - t0:.1f} s", file=sys.stderr, flush=True)
             if round_ >= warmup:
                 out[name].append(value)
     return out
