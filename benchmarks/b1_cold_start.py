@@ -135,7 +135,7 @@ def render(runs: dict[str, list[dict[str, Any]]], pdf: Path, model_id: str,
     app_phase = " → ".join(f"{k} {fmt(median(col('app', k)))}" for k in runs["app"][0]["phases"])
     first = runs["seed"][0]
     notes = (
-        f"{pdf.name}: {first.get('pages')} pages, {first.get('chunks')} chunks; model "
+        f"{pdf.name}: {first.get('n_pages')} pages, {first.get('chunks')} chunks; model "
         f"`{model_id}`; {max_tokens} answer tokens at most; {len(runs['app'])} interleaved runs "
         "after one warm-up.\n\n"
         f"- seed phases (s since launch, median): {seed_phase}\n"

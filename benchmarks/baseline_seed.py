@@ -124,7 +124,7 @@ def main(argv: list[str] | None = None) -> int:
     seed.build()
     result = seed.ask(args.question)
     seed.close()
-    json.dump({"side": "seed", "phases": seed.phases, "pages": seed.n_pages,
+    json.dump({"side": "seed", "phases": seed.phases, "n_pages": seed.n_pages,
                "chunks": seed.n_chunks, **result}, sys.stdout)
     sys.stdout.write("\n")
     return 0
