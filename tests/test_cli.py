@@ -11,7 +11,8 @@ from pathlib import Path
 
 import jsonschema
 import pytest
-from fpdf import FPDF
+
+from tests.pdfs import make_pdf
 
 PROGRESS = re.compile(r"^\w+: \d+/\d+ \(\d+%\)")  # progress lines, not messages
 NUM = {"type": "number"}
@@ -42,15 +43,6 @@ MODELS = _obj({"models": {"type": "array", "items": _obj(
      "family": STR, "source": STR})}})
 
 
-def _pdf(path: Path, pages: list[str]) -> Path:
-    pdf = FPDF()
-    pdf.set_font("helvetica", size=12)
-    for text in pages:
-        pdf.add_page()
-        pdf.multi_cell(0, 8, text)
-    pdf.output(str(path))
-    return path
-
 
 def run(*args: str, home: Path) -> subprocess.CompletedProcess[str]:
     env = dict(os.environ, RAG_DESKTOP_HOME=str(home))
@@ -61,7 +53,7 @@ def run(*args: str, home: Path) -> subprocess.CompletedProcess[str]:
 @pytest.fixture(scope="module")
 def home(tmp_path_factory: pytest.TempPathFactory) -> Path:
     home = tmp_path_factory.mktemp("home")
-    good = _pdf(home / "kettle.pdf", ["Kettle manual. Fill with water up to the MAX line.",
+    good = make_pdf(home / "kettle.pdf", ["Kettle manual. Fill with water up to the MAX line.",
                                       "Cleaning. Descale the kettle monthly with vinegar."])
     empty = home / "empty.pdf"
     empty.write_bytes(b"")

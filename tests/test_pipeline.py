@@ -7,7 +7,6 @@ from dataclasses import replace
 from pathlib import Path
 
 import pytest
-from fpdf import FPDF
 
 from rag_desktop.cache import AnswerCache
 from rag_desktop.catalog import load_catalog
@@ -17,6 +16,7 @@ from rag_desktop.llm import LLM
 from rag_desktop.pipeline import NoModelError, Pipeline, passage_label
 from rag_desktop.progress import CancelToken
 from rag_desktop.prompts import build_messages
+from tests.pdfs import make_pdf
 
 PAGES = [
     "The Zephyr 3000 coffee machine manual. Safety: unplug the machine before cleaning it.",
@@ -26,21 +26,12 @@ PAGES = [
 ]
 
 
-def _write_pdf(path: Path, pages: list[str]) -> Path:
-    pdf = FPDF()
-    pdf.set_font("helvetica", size=12)
-    for text in pages:
-        pdf.add_page()
-        pdf.multi_cell(0, 8, text)
-    pdf.output(str(path))
-    return path
-
 
 @pytest.fixture(scope="module")
 def pipe(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Pipeline]:
     root = tmp_path_factory.mktemp("pipe")
     lib = Library.open(root / "lib")
-    lib.add_pdf(_write_pdf(root / "zephyr.pdf", PAGES))
+    lib.add_pdf(make_pdf(root / "zephyr.pdf", PAGES))
     gen = GenerationSettings(max_tokens=40, n_ctx_cap=2048)
     p = Pipeline(lib, LLM(), load_catalog(), generation=gen, cache=AnswerCache(root / "c.sqlite"))
     p.load_model(DEFAULT_MODEL_ID)
@@ -100,7 +91,7 @@ def test_cache_hit_miss_and_invalidation(pipe: Pipeline, tmp_path: Path) -> None
     again = pipe.ask("  what is the WARRANTY period? ")
     assert not first.cache_hit and again.cache_hit and again.text == first.text
     assert again.original_timings == first.timings
-    pipe.library.add_pdf(_write_pdf(tmp_path / "other.pdf", ["Another manual about tea."]))
+    pipe.library.add_pdf(make_pdf(tmp_path / "other.pdf", ["Another manual about tea."]))
     assert not pipe.ask(q).cache_hit  # the library changed: the cached answer is stale
 
 
