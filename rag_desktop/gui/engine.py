@@ -18,6 +18,7 @@ from typing import Any, TypeVar
 from PySide6.QtCore import QObject, QThread, Signal, Slot
 
 from rag_desktop.gui.params import Params
+from rag_desktop.gui.worker_setup import batch_priority, freeze_heap, import_core
 from rag_desktop.progress import Cancelled, CancelToken, ProgressEvent
 
 log = logging.getLogger(__name__)
@@ -80,47 +81,6 @@ def job(what: str) -> Callable[[F], F]:
     return wrap
 
 
-def _batch_priority() -> None:
-    """Mark this thread (and the runner it forks) as batch work, where the OS supports it.
-
-    SCHED_BATCH keeps the full CPU share but yields to interactive threads on wake-up, so the
-    GUI thread is not kept waiting behind the embedder or llama.cpp's spinning threads.
-    """
-    import contextlib
-    import os
-    import threading
-
-    policy = getattr(os, "SCHED_BATCH", None)
-    if policy is not None:
-        with contextlib.suppress(OSError):
-            os.sched_setscheduler(threading.get_native_id(), policy, os.sched_param(0))
-
-
-def _import_core() -> None:
-    """Import what ingestion and search use; imports hold the GIL in long stretches."""
-    import importlib
-
-    for name in ("torch", "faiss", "sentence_transformers", "pypdf", "rank_bm25",
-                 "langchain_text_splitters", "rag_desktop.library", "rag_desktop.retrieval",
-                 "rag_desktop.pipeline", "rag_desktop.scoring"):
-        try:
-            importlib.import_module(name)
-        except ImportError:
-            log.info("optional module %s is not installed", name)
-
-
-def _freeze_heap() -> None:
-    """Move everything loaded so far out of the cyclic GC's reach.
-
-    With torch and transformers in memory a full collection walks ~500k objects and holds the
-    GIL for up to a second, which froze the GUI thread mid-ingestion; frozen objects are skipped.
-    No collect() first: that would be the very pause this avoids.
-    """
-    import gc
-
-    gc.freeze()
-
-
 class Engine(QObject):
     """Owns Library, LLM and Pipeline; every slot runs in the worker thread."""
 
@@ -148,9 +108,9 @@ class Engine(QObject):
     @Slot()
     def warm_up(self) -> None:
         """Import the heavy modules here, off the GUI thread, and list the models."""
-        _batch_priority()
+        batch_priority()
         self.refresh_catalog()
-        _import_core()
+        import_core()
         try:
             import torch
 
@@ -158,7 +118,7 @@ class Engine(QObject):
             torch.set_num_threads(1)
         except ImportError:
             pass
-        _freeze_heap()
+        freeze_heap()
 
     @Slot()
     def refresh_catalog(self) -> None:
@@ -200,7 +160,7 @@ class Engine(QObject):
             library.search("warm up", k=1)
         else:
             library.embedder.embed_query("warm up")
-        _freeze_heap()
+        freeze_heap()
 
     @Slot(list, object)
     @job("Adding PDFs")
@@ -208,7 +168,7 @@ class Engine(QObject):
         """Ingest PDFs or folders; one outcome per file, errors included."""
         outcomes = self.library.add_pdfs([Path(p) for p in paths], self._emit_progress, cancel)
         self.library.search("warm up", k=1)  # rebuild the indexes now, not at the next question
-        _freeze_heap()
+        freeze_heap()
         self.documents_changed.emit(self.library.documents())
         self.ingest_finished.emit(outcomes)
 
