@@ -22,6 +22,7 @@ from typing import Any, TextIO
 
 import llama_cpp  # noqa: I001  (must come first; see the module docstring)
 
+from rag_desktop.generation import Decoder, GenerationResult
 from rag_desktop.prompts import FAMILY_STOPS, render_family
 
 _OFFLOAD_RE = re.compile(r"offloaded (\d+)/(\d+) layers to GPU")
@@ -71,6 +72,7 @@ class Runner:
     def __init__(self, out: TextIO) -> None:
         self.out = out
         self.llm: llama_cpp.Llama | None = None
+        self.decoder: Decoder | None = None
         self.family = "chatml"
         self.template: Any = None
         self.stop_requested = threading.Event()
@@ -92,6 +94,7 @@ class Runner:
             n_ubatch=int(req["n_batch"]), n_threads=int(req["n_threads"]),
             n_threads_batch=int(req["n_threads"]), n_gpu_layers=n_gpu, verbose=True,
         )
+        self.decoder = Decoder(self.llm)
         self.family = req.get("family") or "chatml"
         self.template = self._jinja(req.get("chat_template"))
         n_layers = int(self.llm.metadata.get(f"{self.llm.metadata.get('general.architecture')}"
@@ -136,20 +139,20 @@ class Runner:
         else:
             tokens = self._tokenize(prompt)
         self.stop_requested.clear()
-        n, stopped, finish = 0, False, None
-        for part in llm.create_completion(
+        decoder = self.decoder
+        assert decoder is not None and decoder.llm is llm
+        result = GenerationResult()
+        seed = req.get("seed")
+        for text in decoder.generate(
             tokens, max_tokens=int(req["max_tokens"]), temperature=float(req["temperature"]),
-            top_p=float(req["top_p"]), stop=req.get("stop") or None, stream=True,
+            top_p=float(req["top_p"]), stop=list(req.get("stop") or []),
+            should_stop=self.stop_requested.is_set, seed=None if seed is None else int(seed),
+            result=result,
         ):
-            n += 1
-            choice: Any = part["choices"][0]  # type: ignore[index]
-            finish = choice.get("finish_reason") or finish
-            self.send({"event": "token", "text": choice["text"]})
-            if self.stop_requested.is_set():
-                stopped = True
-                break
-        return {"ok": True, "event": "done", "prompt_tokens": len(tokens),
-                "completion_tokens": n, "stopped": stopped, "finish_reason": finish}
+            self.send({"event": "token", "text": text})
+        return {"ok": True, "event": "done", "prompt_tokens": result.prompt_tokens,
+                "completion_tokens": result.completion_tokens, "stopped": result.stopped,
+                "finish_reason": result.finish_reason, "reused_tokens": result.reused_tokens}
 
     def _tokenize(self, prompt: str) -> list[int]:
         """Tokens of a rendered prompt; a template that writes BOS itself must not get two."""
@@ -167,6 +170,7 @@ class Runner:
         if self.llm is not None:
             self.llm.close()
             self.llm = None
+        self.decoder = None
         self._tokens = None
         return {"ok": True}
 

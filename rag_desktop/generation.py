@@ -1,0 +1,190 @@
+"""The runner's decode loop: llama.cpp's C sampler and one `llama_decode` per token.
+
+`Llama.create_completion(stream=True)` spent 14–30% of each token in Python on a GPU
+(docs/performance-gpu.md): it copies the logits into numpy, re-detokenizes the whole completion
+every token to look for stop strings, and builds a response dict per token. This loop does
+what a plain eval loop does plus sampling in C, one `token_to_piece` and a stop-string scan of
+the new text only. The context's tokens are remembered so a next prompt that starts the same
+way (the fixed system prompt, a re-asked question) only evaluates what differs.
+
+Only llama_cpp's ctypes API is used here: the runner must not import numpy (see runner.py).
+"""
+
+from __future__ import annotations
+
+import codecs
+import ctypes
+import random
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+
+import llama_cpp
+
+
+class StopScanner:
+    """Passes streamed text through, ending at the first stop string, which is never shown.
+
+    Text that could be the start of a stop string is held back until the next piece shows
+    whether it is one, so a stop split across tokens ("<|im_" + "end|>") never leaks.
+    """
+
+    def __init__(self, stops: list[str]) -> None:
+        self.stops = [s for s in stops if s]
+        self.held = ""
+        self.stopped = False
+
+    def feed(self, text: str) -> str:
+        """The part of `held + text` that is safe to show; sets `stopped` at a stop string."""
+        buf = self.held + text
+        hits = [i for i in (buf.find(s) for s in self.stops) if i >= 0]
+        if hits:
+            self.held, self.stopped = "", True
+            return buf[: min(hits)]
+        keep = self._partial_tail(buf)
+        self.held = buf[len(buf) - keep:] if keep else ""
+        return buf[: len(buf) - keep]
+
+    def flush(self) -> str:
+        """What is still held back once generation ends without a stop string."""
+        out, self.held = self.held, ""
+        return out
+
+    def _partial_tail(self, buf: str) -> int:
+        """Length of the longest tail of `buf` that is a proper prefix of a stop string."""
+        best = 0
+        for stop in self.stops:
+            for n in range(min(len(stop) - 1, len(buf)), best, -1):
+                if buf.endswith(stop[:n]):
+                    best = n
+                    break
+        return best
+
+
+@dataclass
+class GenerationResult:
+    """How a generation ended: token counts and why."""
+
+    prompt_tokens: int = 0
+    completion_tokens: int = 0
+    reused_tokens: int = 0
+    finish_reason: str | None = None
+    stopped: bool = False
+
+
+class Decoder:
+    """Generates from one loaded `llama_cpp.Llama`, keeping its KV cache between prompts."""
+
+    def __init__(self, llm: llama_cpp.Llama) -> None:
+        self.llm = llm
+        self.ctx = llm._ctx.ctx
+        self.vocab = llama_cpp.llama_model_get_vocab(llm._model.model)
+        self.n_ctx = int(llama_cpp.llama_n_ctx(self.ctx))
+        self.n_batch = int(llm.n_batch)
+        self.in_context: list[int] = []  # the tokens whose keys/values the KV cache holds
+        self._piece = ctypes.create_string_buffer(256)
+        self._one = (llama_cpp.llama_token * 1)()
+
+    def generate(
+        self, tokens: list[int], *, max_tokens: int, temperature: float, top_p: float,
+        stop: list[str], should_stop: Callable[[], bool], seed: int | None = None,
+        result: GenerationResult | None = None,
+    ) -> Iterator[str]:
+        """Yield text pieces for the prompt `tokens`; `result` is filled in as it goes."""
+        result = result if result is not None else GenerationResult()
+        result.prompt_tokens = len(tokens)
+        if len(tokens) >= self.n_ctx:
+            raise ValueError(f"the prompt is {len(tokens)} tokens; the context holds {self.n_ctx}")
+        result.reused_tokens = self._evaluate_prompt(tokens)
+        sampler = _sampler(temperature, top_p, seed)
+        scanner = StopScanner(stop)
+        utf8 = codecs.getincrementaldecoder("utf-8")(errors="replace")
+        try:
+            while True:
+                token = llama_cpp.llama_sampler_sample(sampler, self.ctx, -1)
+                if llama_cpp.llama_vocab_is_eog(self.vocab, token):
+                    result.finish_reason = "stop"
+                    break
+                result.completion_tokens += 1
+                text = scanner.feed(utf8.decode(self._token_bytes(token)))
+                if text:
+                    yield text
+                if scanner.stopped:
+                    result.finish_reason = "stop"
+                    break
+                if should_stop():
+                    result.stopped = True
+                    break
+                if result.completion_tokens >= max_tokens or len(self.in_context) + 1 >= self.n_ctx:
+                    result.finish_reason = "length"  # the last token needs no evaluation
+                    break
+                self._decode_one(token)
+            if not scanner.stopped:
+                tail = scanner.feed(utf8.decode(b"", final=True)) + scanner.flush()
+                if tail:
+                    yield tail
+        finally:
+            llama_cpp.llama_sampler_free(sampler)
+
+    def reset(self) -> None:
+        """Forget the KV cache (after an error left it in an unknown state)."""
+        llama_cpp.llama_memory_clear(llama_cpp.llama_get_memory(self.ctx), True)
+        self.in_context = []
+
+    def _evaluate_prompt(self, tokens: list[int]) -> int:
+        """Bring the KV cache to `tokens`, re-using the common prefix; returns its length."""
+        keep = 0
+        for a, b in zip(self.in_context, tokens[:-1], strict=False):  # the last is always fed
+            if a != b:
+                break
+            keep += 1
+        memory = llama_cpp.llama_get_memory(self.ctx)
+        if not llama_cpp.llama_memory_seq_rm(memory, 0, keep, -1):
+            self.reset()
+            keep = 0
+        self.in_context = self.in_context[:keep]
+        try:
+            for start in range(keep, len(tokens), self.n_batch):
+                self._decode(tokens[start : start + self.n_batch])
+        except BaseException:
+            self.reset()
+            raise
+        return keep
+
+    def _decode(self, chunk: list[int]) -> None:
+        array = (llama_cpp.llama_token * len(chunk))(*chunk)
+        rc = llama_cpp.llama_decode(self.ctx, llama_cpp.llama_batch_get_one(array, len(chunk)))
+        if rc != 0:
+            raise RuntimeError(f"llama_decode failed with code {rc}")
+        self.in_context.extend(chunk)
+
+    def _decode_one(self, token: int) -> None:
+        self._one[0] = token
+        rc = llama_cpp.llama_decode(self.ctx, llama_cpp.llama_batch_get_one(self._one, 1))
+        if rc != 0:
+            self.reset()
+            raise RuntimeError(f"llama_decode failed with code {rc}")
+        self.in_context.append(token)
+
+    def _token_bytes(self, token: int) -> bytes:
+        n = llama_cpp.llama_token_to_piece(self.vocab, token, self._piece, len(self._piece), 0,
+                                           False)
+        if n < 0:  # the piece is longer than the buffer: grow it and ask again
+            self._piece = ctypes.create_string_buffer(-n)
+            n = llama_cpp.llama_token_to_piece(self.vocab, token, self._piece, -n, 0, False)
+        return self._piece.raw[:n]
+
+
+def _sampler(temperature: float, top_p: float, seed: int | None) -> ctypes.c_void_p:
+    """llama-cpp-python's default chain (top-k 40, top-p, min-p 0.05, temperature), in C."""
+    chain = llama_cpp.llama_sampler_chain_init(llama_cpp.llama_sampler_chain_default_params())
+    if temperature <= 0:
+        llama_cpp.llama_sampler_chain_add(chain, llama_cpp.llama_sampler_init_greedy())
+        return chain  # type: ignore[no-any-return]
+    for part in (llama_cpp.llama_sampler_init_top_k(40),
+                 llama_cpp.llama_sampler_init_top_p(top_p, 1),
+                 llama_cpp.llama_sampler_init_min_p(0.05, 1),
+                 llama_cpp.llama_sampler_init_temp(temperature),
+                 llama_cpp.llama_sampler_init_dist(random.getrandbits(32) if seed is None
+                                                   else seed)):
+        llama_cpp.llama_sampler_chain_add(chain, part)
+    return chain  # type: ignore[no-any-return]

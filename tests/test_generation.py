@@ -1,0 +1,103 @@
+"""The runner's decode loop against llama-cpp-python's own completion, on the real SmolLM2."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import llama_cpp
+import pytest
+
+from rag_desktop.catalog import load_catalog
+from rag_desktop.config import DEFAULT_MODEL_ID
+from rag_desktop.generation import Decoder, GenerationResult, StopScanner
+
+PROMPTS = [
+    "<|im_start|>system\nYou answer questions about manuals.<|im_end|>\n<|im_start|>user\n"
+    "What does lilypond-book do?<|im_end|>\n<|im_start|>assistant\n",
+    "<|im_start|>system\nYou answer questions about manuals.<|im_end|>\n<|im_start|>user\n"
+    "설치 방법을 한국어로 설명해 주세요.<|im_end|>\n<|im_start|>assistant\n",
+]
+
+
+def test_stop_scanner_holds_back_a_stop_split_across_pieces() -> None:
+    scanner = StopScanner(["<|im_end|>"])
+    shown = [scanner.feed(p) for p in ["Hello <", "|im", "_e", "nd|> trailing"]]
+    assert shown == ["Hello ", "", "", ""] and scanner.stopped
+
+
+def test_stop_scanner_releases_a_false_alarm_and_flushes() -> None:
+    scanner = StopScanner(["</s>", "###"])
+    assert scanner.feed("a <") == "a "
+    assert scanner.feed("b> #") == "<b> "
+    assert not scanner.stopped and scanner.flush() == "#"
+
+
+def test_stop_scanner_ends_at_the_earliest_stop() -> None:
+    scanner = StopScanner(["B", "A"])
+    assert scanner.feed("xxAyyB") == "xx" and scanner.stopped
+
+
+@pytest.fixture(scope="module")
+def llm() -> Iterator[llama_cpp.Llama]:
+    path = load_catalog().get(DEFAULT_MODEL_ID).path
+    model = llama_cpp.Llama(str(path), n_ctx=1024, n_batch=64, n_threads=2, verbose=False)
+    yield model
+    model.close()
+
+
+def _reference(llm: llama_cpp.Llama, tokens: list[int], max_tokens: int) -> str:
+    llm.reset()
+    out = llm.create_completion(tokens, max_tokens=max_tokens, temperature=0.0)
+    return str(out["choices"][0]["text"])  # type: ignore[index]
+
+
+def _ours(decoder: Decoder, tokens: list[int], max_tokens: int,
+          stop: list[str] | None = None) -> tuple[str, GenerationResult]:
+    result = GenerationResult()
+    pieces = decoder.generate(tokens, max_tokens=max_tokens, temperature=0.0, top_p=1.0,
+                              stop=stop or [], should_stop=lambda: False, result=result)
+    return "".join(pieces), result
+
+
+@pytest.mark.parametrize("prompt", PROMPTS, ids=["english", "korean"])
+def test_greedy_output_equals_llama_cpp_python(llm: llama_cpp.Llama, prompt: str) -> None:
+    tokens = llm.tokenize(prompt.encode(), add_bos=True, special=True)
+    expected = _reference(llm, tokens, 40)
+    decoder = Decoder(llm)
+    decoder.reset()
+    text, result = _ours(decoder, tokens, 40)
+    assert text == expected and "\ufffd" not in text
+    assert result.prompt_tokens == len(tokens) and 0 < result.completion_tokens <= 40
+    assert result.finish_reason in ("stop", "length")
+
+
+def test_a_shared_prefix_is_reused_and_changes_nothing(llm: llama_cpp.Llama) -> None:
+    decoder = Decoder(llm)
+    decoder.reset()
+    first = llm.tokenize(PROMPTS[1].encode(), add_bos=True, special=True)
+    second = llm.tokenize(PROMPTS[0].encode(), add_bos=True, special=True)
+    _ours(decoder, first, 8)
+    text, result = _ours(decoder, second, 24)
+    common = next(i for i, (a, b) in enumerate(zip(first, second, strict=False)) if a != b)
+    assert result.reused_tokens == common > 10
+    fresh = Decoder(llm)
+    fresh.reset()
+    assert text == _ours(fresh, second, 24)[0]
+
+
+def test_max_tokens_is_exact_and_stops_cut_the_text(llm: llama_cpp.Llama) -> None:
+    decoder = Decoder(llm)
+    decoder.reset()
+    tokens = llm.tokenize(PROMPTS[0].encode(), add_bos=True, special=True)
+    text, result = _ours(decoder, tokens, 12)
+    assert result.completion_tokens == 12 and result.finish_reason == "length"
+    word = text.split()[2]  # a stop string taken from the answer itself
+    cut, result = _ours(decoder, tokens, 12, stop=[word])
+    assert cut == text[: text.index(word)] and result.finish_reason == "stop"
+
+
+def test_a_prompt_longer_than_the_context_is_refused(llm: llama_cpp.Llama) -> None:
+    decoder = Decoder(llm)
+    with pytest.raises(ValueError, match="context holds 1024"):
+        list(decoder.generate([1] * 2000, max_tokens=4, temperature=0.0, top_p=1.0, stop=[],
+                              should_stop=lambda: False))
