@@ -179,7 +179,7 @@ def _sampler(temperature: float, top_p: float, seed: int | None) -> ctypes.c_voi
     chain = llama_cpp.llama_sampler_chain_init(llama_cpp.llama_sampler_chain_default_params())
     if temperature <= 0:
         llama_cpp.llama_sampler_chain_add(chain, llama_cpp.llama_sampler_init_greedy())
-        return chain  # type: ignore[no-any-return]
+        return chain
     for part in (llama_cpp.llama_sampler_init_top_k(40),
                  llama_cpp.llama_sampler_init_top_p(top_p, 1),
                  llama_cpp.llama_sampler_init_min_p(0.05, 1),
@@ -187,4 +187,4 @@ def _sampler(temperature: float, top_p: float, seed: int | None) -> ctypes.c_voi
                  llama_cpp.llama_sampler_init_dist(random.getrandbits(32) if seed is None
                                                    else seed)):
         llama_cpp.llama_sampler_chain_add(chain, part)
-    return chain  # type: ignore[no-any-return]
+    return chain
