@@ -7,12 +7,15 @@ import logging
 import threading
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any, Protocol, runtime_checkable
+from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
 
 import numpy as np
 
 from rag_desktop.config import DEFAULT_EMBEDDING_MODEL, physical_cores
 from rag_desktop.progress import CancelToken, ProgressCallback, ProgressEvent
+
+if TYPE_CHECKING:
+    from rag_desktop.query_encoder import BertQueryEncoder
 
 log = logging.getLogger(__name__)
 
@@ -121,6 +124,7 @@ class SentenceTransformerEmbedder:
         self._model: Any = None
         self._dim: int | None = None
         self._lock = threading.Lock()
+        self._query_encoder: BertQueryEncoder | None | bool = False  # False: not looked up yet
         # e5 models were trained with these prefixes and lose recall without them.
         self._is_e5 = "e5" in Path(self.model_id).name.lower()
 
@@ -193,19 +197,37 @@ class SentenceTransformerEmbedder:
         return vectors
 
     def embed_query(self, text: str) -> np.ndarray:
-        """The vector of one question, (dim,) float32 L2-normalised, on one torch thread.
+        """The vector of one question, (dim,) float32 L2-normalised.
 
-        One short text gains little from a second thread, and while other processes hold the
-        cores the threads' spin-waits made it 10x slower (docs/performance.md, B3).
+        A plain BERT model (MiniLM) is run in NumPy (rag_desktop.query_encoder): the same
+        vector to ~1e-7 without importing torch, which was most of a cold start (B1). Other
+        models go through sentence-transformers on one torch thread.
         """
+        prefix = "query: " if self._is_e5 else ""
+        encoder = self.query_encoder()
+        if encoder is not None:
+            return encoder.encode(prefix + text)
+        return self._torch_query(prefix + text)
+
+    def query_encoder(self) -> BertQueryEncoder | None:
+        """The NumPy query encoder for this model, loaded once; None if it does not apply."""
+        with self._lock:
+            if self._query_encoder is False:
+                from rag_desktop.query_encoder import BertQueryEncoder
+
+                self._query_encoder = BertQueryEncoder.load(model_folder(self.model_id))
+            return self._query_encoder or None
+
+    def _torch_query(self, text: str) -> np.ndarray:
+        # One short text gains little from a second thread, and while other processes hold the
+        # cores the threads' spin-waits made it 10x slower (docs/performance.md, B3).
         import torch
 
-        prefix = "query: " if self._is_e5 else ""
         self._load()
         threads = torch.get_num_threads()
         torch.set_num_threads(1)
         try:
-            return self._encode([prefix + text], 1)[0]
+            return self._encode([text], 1)[0]
         finally:
             torch.set_num_threads(threads)
 

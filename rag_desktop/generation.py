@@ -105,6 +105,12 @@ class Decoder:
                     result.finish_reason = "stop"
                     break
                 result.completion_tokens += 1
+                last = (result.completion_tokens >= max_tokens
+                        or len(self.in_context) + 1 >= self.n_ctx)
+                if not last:
+                    # On a GPU llama_decode returns once the work is queued: the piece below
+                    # is decoded, scanned and sent while the device computes the next token.
+                    self._decode_one(token)
                 text = scanner.feed(utf8.decode(self._token_bytes(token)))
                 if text:
                     yield text
@@ -114,10 +120,9 @@ class Decoder:
                 if should_stop():
                     result.stopped = True
                     break
-                if result.completion_tokens >= max_tokens or len(self.in_context) + 1 >= self.n_ctx:
+                if last:
                     result.finish_reason = "length"  # the last token needs no evaluation
                     break
-                self._decode_one(token)
             if not scanner.stopped:
                 tail = scanner.feed(utf8.decode(b"", final=True)) + scanner.flush()
                 if tail:

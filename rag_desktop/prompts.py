@@ -51,6 +51,22 @@ def build_messages(question: str, passages: Sequence[tuple[str, str]]) -> list[M
     return [{"role": "system", "content": SYSTEM_PROMPT}, {"role": "user", "content": user}]
 
 
+def fold_system(messages: Sequence[Message]) -> list[Message]:
+    """The messages with system turns merged into the first user turn.
+
+    For chat templates that refuse a system role, as Mistral-7B-Instruct-v0.2's does ("Conversation
+    roles must alternate"); its model card puts such instructions at the start of the question.
+    """
+    system = "\n\n".join(m["content"] for m in messages if m["role"] == "system")
+    turns = [dict(m) for m in messages if m["role"] != "system"]
+    if system:
+        if turns and turns[0]["role"] == "user":
+            turns[0]["content"] = f"{system}\n\n{turns[0]['content']}"
+        else:
+            turns.insert(0, {"role": "user", "content": system})
+    return turns
+
+
 def render_family(family: str, messages: Sequence[Message]) -> str:
     """Render messages with an explicit family template; unknown families fall back to ChatML."""
     system = "\n\n".join(m["content"] for m in messages if m["role"] == "system")

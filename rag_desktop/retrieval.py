@@ -91,10 +91,10 @@ class BM25ChunkRetriever(BaseRetriever):
         scores = self.scores(query)
         # Unmatched chunks score exactly 0; rank_bm25's idf floor can make matched ones negative
         # in a tiny corpus, so "matched" is "non-zero", not "positive".
-        order = np.argsort(-scores, kind="stable")
-        top = [int(i) for i in order if scores[i] != 0][: self.k]
+        matched = np.flatnonzero(scores)  # ascending, so the stable sort keeps ties in order
+        top = matched[np.argsort(-scores[matched], kind="stable")][: self.k]
         return [
-            Document(page_content="", metadata={"chunk_id": self.chunk_ids[i]}) for i in top
+            Document(page_content="", metadata={"chunk_id": self.chunk_ids[int(i)]}) for i in top
         ]
 
 

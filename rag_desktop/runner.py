@@ -23,7 +23,7 @@ from typing import Any, TextIO
 import llama_cpp  # noqa: I001  (must come first; see the module docstring)
 
 from rag_desktop.generation import Decoder, GenerationResult
-from rag_desktop.prompts import FAMILY_STOPS, render_family
+from rag_desktop.prompts import FAMILY_STOPS, fold_system, render_family
 
 _OFFLOAD_RE = re.compile(r"offloaded (\d+)/(\d+) layers to GPU")
 
@@ -123,7 +123,7 @@ class Runner:
         self._model()
         stops = list(FAMILY_STOPS.get(self.family, []))
         if self.template is not None:
-            result = self.template(messages=messages)
+            result = apply_template(self.template, messages)
             prompt, stops = result.prompt, stops + _as_list(result.stop)
         else:
             prompt = render_family(self.family, messages)
@@ -173,6 +173,16 @@ class Runner:
         self.decoder = None
         self._tokens = None
         return {"ok": True}
+
+
+def apply_template(template: Any, messages: list[dict[str, str]]) -> Any:
+    """Render with a GGUF's Jinja template; one that refuses a system turn gets it folded in."""
+    try:
+        return template(messages=messages)
+    except Exception:  # jinja's raise_exception(): the template's own words, re-raised below
+        if not any(m["role"] == "system" for m in messages):
+            raise
+        return template(messages=fold_system(messages))
 
 
 def _as_list(value: Any) -> list[str]:

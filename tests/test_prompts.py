@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import pytest
+
 from rag_desktop.prompts import SYSTEM_PROMPT, build_messages, guess_family, render_family
 
 
@@ -31,3 +33,27 @@ def test_guess_family() -> None:
     assert guess_family("llama", "mistralai_mistral-7b-instruct-v0.2") == "mistral"
     assert guess_family("llama", "TinyLlama 1.1B") == "zephyr"
     assert guess_family("qwen2", "Qwen") == "chatml"
+
+
+def test_a_template_without_a_system_role_gets_the_system_prompt_in_the_question() -> None:
+    from llama_cpp.llama_chat_format import Jinja2ChatFormatter
+
+    from benchmarks.make_arch_gguf import MISTRAL_TEMPLATE
+    from rag_desktop.runner import apply_template
+
+    mistral = Jinja2ChatFormatter(template=MISTRAL_TEMPLATE, eos_token="</s>", bos_token="<s>")
+    messages = build_messages("How do I install it?", [("m.pdf p. 2", "Run make install.")])
+    with pytest.raises(Exception, match="roles must alternate"):
+        mistral(messages=messages)
+    prompt = apply_template(mistral, messages).prompt
+    assert prompt.startswith(f"<s>[INST] {SYSTEM_PROMPT}\n\nContext:")
+    assert prompt.endswith("Question: How do I install it? [/INST]")
+    assert prompt.count("[INST]") == 1
+
+
+def test_fold_system_keeps_other_turns() -> None:
+    from rag_desktop.prompts import fold_system
+
+    assert fold_system([{"role": "system", "content": "S"}]) == [{"role": "user", "content": "S"}]
+    msgs = [{"role": "user", "content": "Q"}, {"role": "assistant", "content": "A"}]
+    assert fold_system(msgs) == msgs
