@@ -124,7 +124,8 @@ class SentenceTransformerEmbedder:
         self._model: Any = None
         self._dim: int | None = None
         self._lock = threading.Lock()
-        self._query_encoder: BertQueryEncoder | None | bool = False  # False: not looked up yet
+        self._query_encoder: BertQueryEncoder | None = None
+        self._query_encoder_checked = False
         # e5 models were trained with these prefixes and lose recall without them.
         self._is_e5 = "e5" in Path(self.model_id).name.lower()
 
@@ -212,11 +213,12 @@ class SentenceTransformerEmbedder:
     def query_encoder(self) -> BertQueryEncoder | None:
         """The NumPy query encoder for this model, loaded once; None if it does not apply."""
         with self._lock:
-            if self._query_encoder is False:
+            if not self._query_encoder_checked:
                 from rag_desktop.query_encoder import BertQueryEncoder
 
                 self._query_encoder = BertQueryEncoder.load(model_folder(self.model_id))
-            return self._query_encoder or None
+                self._query_encoder_checked = True
+            return self._query_encoder
 
     def _torch_query(self, text: str) -> np.ndarray:
         # One short text gains little from a second thread, and while other processes hold the
