@@ -35,7 +35,9 @@ class GenerationSettings:
     """llama.cpp settings. None means: decide from the model and the machine."""
 
     max_tokens: int = 256
-    temperature: float = 0.01
+    # Greedy: answers from the documents should not vary between runs, and the runner's greedy
+    # path skips the sampler chain (docs/performance-gpu.md).
+    temperature: float = 0.0
     top_p: float = 1.0
     n_ctx_cap: int = 4096
     n_batch: int = 512

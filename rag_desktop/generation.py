@@ -7,7 +7,7 @@ what a plain eval loop does plus sampling in C, one `token_to_piece` and a stop-
 the new text only. The context's tokens are remembered so a next prompt that starts the same
 way (the fixed system prompt, a re-asked question) only evaluates what differs.
 
-Only llama_cpp's ctypes API is used here: the runner must not import numpy (see runner.py).
+numpy is used only after llama_cpp has been imported (and has imported it): see runner.py.
 """
 
 from __future__ import annotations
@@ -80,6 +80,7 @@ class Decoder:
         self.vocab = llama_cpp.llama_model_get_vocab(llm._model.model)
         self.n_ctx = int(llama_cpp.llama_n_ctx(self.ctx))
         self.n_batch = int(llm.n_batch)
+        self.n_vocab = int(llama_cpp.llama_vocab_n_tokens(self.vocab))
         self.in_context: list[int] = []  # the tokens whose keys/values the KV cache holds
         self._piece = ctypes.create_string_buffer(256)
         self._one = (llama_cpp.llama_token * 1)()
@@ -95,12 +96,15 @@ class Decoder:
         if len(tokens) >= self.n_ctx:
             raise ValueError(f"the prompt is {len(tokens)} tokens; the context holds {self.n_ctx}")
         result.reused_tokens = self._evaluate_prompt(tokens)
-        sampler = _sampler(temperature, top_p, seed)
+        # Greedy is an argmax over the logits in place; the C sampler chain first copies all
+        # n_vocab candidates into a new array, which cost ~0.1 ms a token on the GPU host.
+        sampler = _sampler(temperature, top_p, seed) if temperature > 0 else None
         scanner = StopScanner(stop)
         utf8 = codecs.getincrementaldecoder("utf-8")(errors="replace")
         try:
             while True:
-                token = llama_cpp.llama_sampler_sample(sampler, self.ctx, -1)
+                token = self._argmax() if sampler is None else (
+                    llama_cpp.llama_sampler_sample(sampler, self.ctx, -1))
                 if llama_cpp.llama_vocab_is_eog(self.vocab, token):
                     result.finish_reason = "stop"
                     break
@@ -128,7 +132,8 @@ class Decoder:
                 if tail:
                     yield tail
         finally:
-            llama_cpp.llama_sampler_free(sampler)
+            if sampler is not None:
+                llama_cpp.llama_sampler_free(sampler)
 
     def reset(self) -> None:
         """Forget the KV cache (after an error left it in an unknown state)."""
@@ -154,6 +159,13 @@ class Decoder:
             self.reset()
             raise
         return keep
+
+    def _argmax(self) -> int:
+        import numpy as np  # after llama_cpp, which has imported it already
+
+        logits = np.ctypeslib.as_array(llama_cpp.llama_get_logits_ith(self.ctx, -1),
+                                       shape=(self.n_vocab,))
+        return int(logits.argmax())
 
     def _decode(self, chunk: list[int]) -> None:
         array = (llama_cpp.llama_token * len(chunk))(*chunk)
@@ -182,9 +194,6 @@ class Decoder:
 def _sampler(temperature: float, top_p: float, seed: int | None) -> ctypes.c_void_p:
     """llama-cpp-python's default chain (top-k 40, top-p, min-p 0.05, temperature), in C."""
     chain = llama_cpp.llama_sampler_chain_init(llama_cpp.llama_sampler_chain_default_params())
-    if temperature <= 0:
-        llama_cpp.llama_sampler_chain_add(chain, llama_cpp.llama_sampler_init_greedy())
-        return chain
     for part in (llama_cpp.llama_sampler_init_top_k(40),
                  llama_cpp.llama_sampler_init_top_p(top_p, 1),
                  llama_cpp.llama_sampler_init_min_p(0.05, 1),

@@ -101,3 +101,17 @@ def test_a_prompt_longer_than_the_context_is_refused(llm: llama_cpp.Llama) -> No
     with pytest.raises(ValueError, match="context holds 1024"):
         list(decoder.generate([1] * 2000, max_tokens=4, temperature=0.0, top_p=1.0, stop=[],
                               should_stop=lambda: False))
+
+
+def test_sampling_follows_the_seed(llm: llama_cpp.Llama) -> None:
+    decoder = Decoder(llm)
+    decoder.reset()
+    tokens = llm.tokenize(PROMPTS[0].encode(), add_bos=True, special=True)
+
+    def sample(seed: int) -> str:
+        return "".join(decoder.generate(tokens, max_tokens=24, temperature=1.5, top_p=0.95,
+                                        stop=[], should_stop=lambda: False, seed=seed))
+
+    first, again = sample(7), sample(7)
+    assert first == again and first.strip()
+    assert any(sample(seed) != first for seed in range(8, 12))
