@@ -291,6 +291,27 @@ class Library:
             self._embedder = embedder
 
     # ----- search ----------------------------------------------------------------------------
+    def prepare_search(self) -> None:
+        """Load what the first search needs (indexes, query encoder) ahead of it.
+
+        open_pipeline runs this while the runner loads the model, so a cold start's first
+        question does not wait for both one after the other (B1).
+        """
+        with self._lock:
+            self._search_state()
+        encoder = getattr(self.embedder, "query_encoder", None)
+        if encoder is not None:
+            encoder()
+
+    def _search_state(self) -> SearchState:
+        """The current generation's search state; built on the first search after a change."""
+        generation = self.store.generation
+        if self._state is None or self._state.generation != generation:
+            tokenizer = TOKENIZERS[self.manifest.tokenizer]
+            self._state = SearchState(generation, self.store.load_index(),
+                                      self.store.chunk_texts(), tokenizer)
+        return self._state
+
     def search(self, query: str, k: int = _DEFAULTS.k, bm25_weight: float = _DEFAULTS.bm25_weight,
                k_per_leg: int = _DEFAULTS.k_per_leg) -> SearchResult:
         """Hybrid search: BM25 and dense legs fused by LangChain's EnsembleRetriever (RRF).
@@ -303,13 +324,8 @@ class Library:
             raise ValueError(f"bm25_weight must be within 0..1, not {bm25_weight}")
         started = time.perf_counter()
         with self._lock:
-            generation = self.store.generation
-            if self._state is None or self._state.generation != generation:
-                # Built on the first search after a change, so opening stays cheap.
-                tokenizer = TOKENIZERS[self.manifest.tokenizer]
-                self._state = SearchState(generation, self.store.load_index(),
-                                          self.store.chunk_texts(), tokenizer)
-            scored = self._state.search(query, self.embedder, k, bm25_weight, max(k, k_per_leg))
+            scored = self._search_state().search(query, self.embedder, k, bm25_weight,
+                                                 max(k, k_per_leg))
             chunks = self.store.chunks_by_id([s[0] for s in scored])
         hits = [SearchHit(rank, chunks[chunk_id], bm25, dense, fused)
                 for rank, (chunk_id, bm25, dense, fused) in enumerate(scored, start=1)]
