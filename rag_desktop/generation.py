@@ -135,6 +135,11 @@ class Decoder:
             if sampler is not None:
                 llama_cpp.llama_sampler_free(sampler)
 
+    def prefill(self, tokens: list[int]) -> None:
+        """Have the KV cache hold exactly `tokens`, re-using whatever prefix it already holds."""
+        if tokens:
+            self._evaluate_prompt(tokens)
+
     def reset(self) -> None:
         """Forget the KV cache (after an error left it in an unknown state)."""
         llama_cpp.llama_memory_clear(llama_cpp.llama_get_memory(self.ctx), True)

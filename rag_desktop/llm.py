@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import collections
 import json
+import logging
 import os
 import subprocess
 import sys
@@ -17,6 +18,9 @@ from rag_desktop.catalog import ModelEntry, ensure_file
 from rag_desktop.config import GenerationSettings
 from rag_desktop.gguf_meta import GGUFInfo, read_gguf_info
 from rag_desktop.progress import CancelToken
+from rag_desktop.prompts import build_messages
+
+log = logging.getLogger(__name__)
 
 
 class LLMError(Exception):
@@ -54,6 +58,7 @@ class GenerationStats:
     completion_tokens: int = 0
     stopped: bool = False
     finish_reason: str | None = None
+    reused_tokens: int = 0  # prompt tokens found in the KV cache, not evaluated again
 
 
 @dataclass
@@ -187,6 +192,11 @@ class LLM:
             reply = self._call(req)
         except LLMError as exc:
             raise LLMError(f"{path.name}: could not load the model: {exc}") from exc
+        # The system prompt is the same for every question: have it in the KV cache already.
+        try:
+            self._call({"op": "prefill", "messages": build_messages("", [])})
+        except LLMError as exc:  # an odd template: questions still work, only slower to start
+            log.warning("%s: no system-prompt prefill: %s", path.name, exc)
         self.info = ModelInfo(
             id=entry.id, file=path.name, quant=info.quant, n_gpu_layers=reply["n_gpu_layers"],
             backend=reply["backend"], n_threads=n_threads, n_ctx=reply["n_ctx"],
@@ -225,7 +235,8 @@ class LLM:
                     raise LLMError(str(reply.get("error")))
                 self.last_stats = GenerationStats(
                     int(reply["prompt_tokens"]), int(reply["completion_tokens"]),
-                    bool(reply["stopped"]), reply.get("finish_reason"))
+                    bool(reply["stopped"]), reply.get("finish_reason"),
+                    int(reply.get("reused_tokens", 0)))
                 return
         finally:
             if remove is not None:

@@ -119,18 +119,28 @@ class Runner:
         return self.llm
 
     def op_render(self, req: dict[str, Any]) -> dict[str, Any]:
-        messages = req["messages"]
         self._model()
-        stops = list(FAMILY_STOPS.get(self.family, []))
-        if self.template is not None:
-            result = apply_template(self.template, messages)
-            prompt, stops = result.prompt, stops + _as_list(result.stop)
-        else:
-            prompt = render_family(self.family, messages)
+        prompt, stops = self._render(req["messages"])
         tokens = self._tokenize(prompt)
         self._tokens = (prompt, tokens)  # generate reuses these: no second tokenization
         stops = [s for s in dict.fromkeys(stops) if s]  # an empty stop string ends at once
         return {"ok": True, "prompt": prompt, "n_tokens": len(tokens), "stop": stops}
+
+    def op_prefill(self, req: dict[str, Any]) -> dict[str, Any]:
+        """Evaluate the part of the prompt that every question shares (the system prompt).
+
+        Two renderings that differ only in the question give that part as their common token
+        prefix; the next generate re-uses it from the KV cache instead of evaluating it again.
+        """
+        self._model()
+        assert self.decoder is not None
+        first, second = (self._tokenize(self._render(req["messages"][:-1] + [
+            {"role": "user", "content": text}])[0]) for text in ("a", "b"))
+        n = next((i for i, (x, y) in enumerate(zip(first, second, strict=False)) if x != y),
+                 min(len(first), len(second)))
+        if n > 1:
+            self.decoder.prefill(first[:n])
+        return {"ok": True, "n_tokens": n}
 
     def op_generate(self, req: dict[str, Any]) -> dict[str, Any]:
         llm, prompt = self._model(), req["prompt"]
@@ -153,6 +163,14 @@ class Runner:
         return {"ok": True, "event": "done", "prompt_tokens": result.prompt_tokens,
                 "completion_tokens": result.completion_tokens, "stopped": result.stopped,
                 "finish_reason": result.finish_reason, "reused_tokens": result.reused_tokens}
+
+    def _render(self, messages: list[dict[str, str]]) -> tuple[str, list[str]]:
+        """(prompt, stop strings) from the GGUF's template, or the family's when it has none."""
+        stops = list(FAMILY_STOPS.get(self.family, []))
+        if self.template is not None:
+            result = apply_template(self.template, messages)
+            return result.prompt, stops + _as_list(result.stop)
+        return render_family(self.family, messages), stops
 
     def _tokenize(self, prompt: str) -> list[int]:
         """Tokens of a rendered prompt; a template that writes BOS itself must not get two."""

@@ -16,7 +16,7 @@ from rag_desktop.config import DEFAULT_MODEL_ID, GenerationSettings
 from rag_desktop.gguf_meta import GGUFError
 from rag_desktop.llm import LLM, LLMError, ModelTooLargeError
 from rag_desktop.progress import CancelToken
-from rag_desktop.prompts import build_messages
+from rag_desktop.prompts import SYSTEM_PROMPT, build_messages
 
 SETTINGS = GenerationSettings(max_tokens=48, n_ctx_cap=2048)
 PASSAGE = ("usage.pdf p. 3", "lilypond-book processes documents that contain music snippets.")
@@ -60,7 +60,19 @@ def test_stream_yields_text_and_counts(llm: LLM) -> None:
     assert "".join(pieces).strip()
     stats = llm.last_stats
     assert stats.prompt_tokens == rendered.n_tokens
-    assert stats.completion_tokens == len(pieces) and not stats.stopped
+    assert stats.completion_tokens >= len(pieces) and not stats.stopped
+    assert stats.completion_tokens <= SETTINGS.max_tokens
+
+
+def test_the_system_prompt_is_evaluated_at_load_and_reused(tmp_path: Path) -> None:
+    with LLM() as client:
+        client.load(_smollm(), SETTINGS)
+        rendered = client.render(build_messages("Where is the manual?", [PASSAGE]))
+        list(client.stream(rendered, replace(SETTINGS, max_tokens=2)))
+        reused = client.last_stats.reused_tokens
+        system = client.render([{"role": "system", "content": SYSTEM_PROMPT}])
+        # The whole system turn (the template's opening and the prompt) was already evaluated.
+        assert system.n_tokens - 5 <= reused < rendered.n_tokens
 
 
 def test_cancel_stops_within_one_token(llm: LLM) -> None:
