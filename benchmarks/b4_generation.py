@@ -219,7 +219,8 @@ def main(argv: list[str] | None = None) -> int:
                   flush=True)
             # Written after every row, so that a run cut short still leaves its table.
             notes = (f"{n} interleaved rounds after one warm-up, median (min–max); {max_tokens} "
-                     "tokens at most, temperature 0.01, top_p 1; n_ctx 2048. The raw eval loop "
+                     f"tokens at most, temperature {GenerationSettings().temperature:g} (the app's "
+                     "default; 0 is greedy), top_p 1; n_ctx 2048. The raw eval loop "
                      "decodes without sampling, so it bounds what any streamed path can reach.")
             common.emit(args, "b4", "B4. Generation: app against direct llama-cpp-python",
                         render_table(rows), load, notes=notes)

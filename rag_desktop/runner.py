@@ -16,6 +16,7 @@ import json
 import os
 import queue
 import re
+import signal
 import sys
 import threading
 from typing import Any, TextIO
@@ -225,6 +226,9 @@ def _reader(inbox: queue.Queue[dict[str, Any] | None], runner: Runner) -> None:
 
 def main() -> None:
     """Serve requests until exit or end of input."""
+    # Ctrl-C in a terminal reaches the whole process group: the parent decides what it means
+    # (a stop, or closing), and the runner exits when the parent's pipe closes.
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
     # The protocol owns the real stdout; anything else printed to fd 1 (llama.cpp, libraries)
     # goes to stderr instead, so that it cannot corrupt a reply.
     out = os.fdopen(os.dup(1), "w", encoding="utf-8")
