@@ -155,3 +155,11 @@ def test_user_gguf_copy_loads(tmp_path: Path) -> None:
     with LLM() as client:
         info = client.load(replace(_smollm(), id="copy", path=dst, file=dst.name), SETTINGS)
         assert info.file == "copy.gguf"
+
+
+def test_ctrl_c_in_the_terminal_does_not_kill_the_runner(llm: LLM) -> None:
+    pid = llm.runner_pid
+    assert pid is not None
+    os.kill(pid, signal.SIGINT)  # what a terminal sends to the whole process group
+    rendered = llm.render(build_messages("Still there?", [PASSAGE]))
+    assert rendered.n_tokens > 0 and llm.runner_pid == pid
