@@ -150,6 +150,12 @@ def cmd_ask(args: argparse.Namespace) -> int:
     generation = replace(generation, max_tokens=args.max_tokens or generation.max_tokens,
                          n_gpu_layers=args.n_gpu_layers)
     pipe = open_pipeline(library_dir(args), args.model, generation, use_cache=not args.no_cache)
+    if not pipe.library.documents():  # the model would answer from nothing
+        pipe.close()
+        print(f"error: the library {library_dir(args)} is empty; add PDFs with "
+              "`rag-desktop ingest FILE.pdf` (the desktop app starts with a sample manual)",
+              file=sys.stderr)
+        return EXIT_BAD_INPUT
     cancel = CancelToken()
     stream = None if args.json else (lambda t: print(t, end="", flush=True))
     try:

@@ -117,3 +117,10 @@ def test_bad_input_is_one_line_and_exit_2(home: Path, args: list[str], message: 
     assert r.returncode == 2
     lines = [ln for ln in r.stderr.strip().splitlines() if not PROGRESS.match(ln)]
     assert len(lines) == 1 and message in lines[0]
+
+
+def test_ask_on_an_empty_library_says_how_to_add_documents(tmp_path: Path) -> None:
+    r = run("ask", "How do I descale?", "--max-tokens", "2", home=tmp_path / "fresh-home")
+    assert r.returncode == 2 and r.stdout == ""
+    lines = [ln for ln in r.stderr.strip().splitlines() if not PROGRESS.match(ln)]
+    assert len(lines) == 1 and "is empty; add PDFs with `rag-desktop ingest FILE.pdf`" in lines[0]
