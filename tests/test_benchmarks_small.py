@@ -70,6 +70,7 @@ def test_b2_measures_app_and_raw(pdf_factory) -> None:  # type: ignore[no-untype
     pdf = pdf_factory("tiny.pdf", PAGES)
     rows = b2_ingest.measure(pdf, [(8, 1)], n=1)
     assert rows[0]["pages"] == 3 and len(rows[0]["app"]) == len(rows[0]["raw"]) == 1
+    assert 1.0 <= rows[0]["padding"]["app"] <= rows[0]["padding"]["raw"]
     assert "app / raw" in b2_ingest.render(rows, pdf.name)
 
 
