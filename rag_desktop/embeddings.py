@@ -206,10 +206,13 @@ class SentenceTransformerEmbedder:
         1.12 in token order). Characters are the fallback when the model has no tokenizer.
         """
         model = self._load()
+        lengths: list[int] = []
         try:
-            ids = model.tokenizer(texts, add_special_tokens=True, truncation=True,
-                                  max_length=model.max_seq_length)["input_ids"]
-            lengths = [len(row) for row in ids]
+            # In slices: the token ids of a whole library (reindex) would be ~1 GB of Python ints.
+            for begin in range(0, len(texts), 1024):
+                ids = model.tokenizer(texts[begin : begin + 1024], add_special_tokens=True,
+                                      truncation=True, max_length=model.max_seq_length)
+                lengths += [len(row) for row in ids["input_ids"]]
         except (AttributeError, TypeError, KeyError, ValueError):
             lengths = [len(text) for text in texts]
         return sorted(range(len(texts)), key=lambda i: -lengths[i])

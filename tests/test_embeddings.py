@@ -27,3 +27,11 @@ def test_vectors_equal_one_encode_call_in_input_order(embedder) -> None:  # type
         assert ours.shape == (len(TEXTS), 384) and ours.dtype == np.float32
         assert np.abs(ours - ref).max() < 1e-5
     assert float(ours[0] @ ours[1]) < 0.9  # distinct texts stay apart
+
+
+def test_token_order_holds_across_tokenizer_slices(embedder) -> None:  # type: ignore[no-untyped-def]
+    texts = [" ".join(["word"] * (i % 50 + 1)) for i in range(1030)]  # 1 to 50 tokens + 2
+    order = embedder._longest_first(texts)
+    lengths = [i % 50 + 1 for i in order]
+    assert lengths == sorted(lengths, reverse=True) and lengths[0] == 50 and lengths[-1] == 1
+    assert sorted(order) == list(range(1030))
