@@ -81,6 +81,7 @@ def measure(pdf: Path, settings: list[tuple[int, int]], n: int) -> list[dict[str
         return [c.text for c in chunk_pages(pages, pdf.name, sha, ChunkSettings())]
 
     texts = read_chunk()
+    lengths, app_order = embedder.token_lengths(texts), embedder._longest_first(texts)
     n_pages = len(read_pdf(pdf))
     rows = []
     work = Path(tempfile.mkdtemp(prefix="b2-"))
@@ -109,23 +110,21 @@ def measure(pdf: Path, settings: list[tuple[int, int]], n: int) -> list[dict[str
             runs = interleaved({"app": app, "raw": raw, "embed": embed,
                                 "read_chunk": lambda: timed(read_chunk)[0]}, n)
             rows.append({"batch": batch, "threads": threads, "pages": n_pages,
-                         "chunks": len(texts), "padding": padding(model, texts, batch,
-                                                                 embedder._longest_first(texts)),
+                         "chunks": len(texts), "padding": padding(lengths, texts, batch, app_order),
                          **runs})
     finally:
         shutil.rmtree(work, ignore_errors=True)
     return rows
 
 
-def padding(model: Any, texts: list[str], batch: int, app_order: list[int]) -> dict[str, float]:
+def padding(lengths: list[int], texts: list[str], batch: int,
+            app_order: list[int]) -> dict[str, float]:
     """Padded tokens per real token: raw encode's character order against the app's order."""
-    ids = model.tokenizer(texts, truncation=True, max_length=model.max_seq_length)["input_ids"]
-    n = [len(row) for row in ids]
     char_order = sorted(range(len(texts)), key=lambda i: -len(texts[i]))
 
     def padded(order: list[int]) -> float:
         groups = [order[i : i + batch] for i in range(0, len(order), batch)]
-        return sum(max(n[j] for j in g) * len(g) for g in groups) / sum(n)
+        return sum(max(lengths[j] for j in g) * len(g) for g in groups) / sum(lengths)
 
     return {"raw": padded(char_order), "app": padded(app_order)}
 

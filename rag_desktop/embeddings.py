@@ -181,7 +181,7 @@ class SentenceTransformerEmbedder:
             return np.zeros((0, self.dim), dtype=np.float32)
         prefix = "passage: " if self._is_e5 else ""
         prefixed = [prefix + text for text in texts]
-        order = self._longest_first(prefixed)
+        order = self._longest_first(prefixed, cancel)
         parts: list[np.ndarray] = []
         for begin in range(0, len(texts), batch_size):
             if cancel is not None:
@@ -196,26 +196,34 @@ class SentenceTransformerEmbedder:
         self._dim = int(vectors.shape[1])
         return vectors
 
-    def _longest_first(self, texts: list[str]) -> list[int]:
+    def _longest_first(self, texts: list[str], cancel: CancelToken | None = None) -> list[int]:
         """Indices of `texts`, longest first in model tokens (after truncation).
 
         Each batch then holds texts of similar length, so less of it is padding. Sorting by
         characters, as SentenceTransformer.encode does, pads far more: code listings and tables
         have many more tokens per character than prose, so most batches of the sample manual
         still held a 256-token chunk (B2: 1.34 padded tokens per real one at batch 32, against
-        1.12 in token order). Characters are the fallback when the model has no tokenizer.
+        1.12 in token order).
         """
+        lengths = self.token_lengths(texts, cancel)
+        return sorted(range(len(texts)), key=lambda i: -lengths[i])
+
+    def token_lengths(self, texts: list[str], cancel: CancelToken | None = None) -> list[int]:
+        """Each text's length in model tokens after truncation; characters without a tokenizer."""
         model = self._load()
         lengths: list[int] = []
         try:
-            # In slices: the token ids of a whole library (reindex) would be ~1 GB of Python ints.
+            # In slices: the token ids of a whole library (reindex) would be ~1 GB of Python ints,
+            # and a cancel is noticed between slices.
             for begin in range(0, len(texts), 1024):
+                if cancel is not None:
+                    cancel.raise_if_cancelled()
                 ids = model.tokenizer(texts[begin : begin + 1024], add_special_tokens=True,
                                       truncation=True, max_length=model.max_seq_length)
                 lengths += [len(row) for row in ids["input_ids"]]
         except (AttributeError, TypeError, KeyError, ValueError):
             lengths = [len(text) for text in texts]
-        return sorted(range(len(texts)), key=lambda i: -lengths[i])
+        return lengths
 
     def embed_query(self, text: str) -> np.ndarray:
         """The vector of one question, (dim,) float32 L2-normalised.

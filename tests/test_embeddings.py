@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import numpy as np
+import pytest
 
 # Short in characters but many tokens (a code listing) against long prose with few tokens.
 CODE = "x[0]=1;y[1]=2;z[2]=3;" * 6
@@ -35,3 +36,14 @@ def test_token_order_holds_across_tokenizer_slices(embedder) -> None:  # type: i
     lengths = [i % 50 + 1 for i in order]
     assert lengths == sorted(lengths, reverse=True) and lengths[0] == 50 and lengths[-1] == 1
     assert sorted(order) == list(range(1030))
+
+
+def test_a_cancel_before_embedding_embeds_nothing(embedder) -> None:  # type: ignore[no-untyped-def]
+    from rag_desktop.progress import Cancelled, CancelToken
+
+    token = CancelToken()
+    token.cancel()
+    before = embedder.documents_embedded
+    with pytest.raises(Cancelled):
+        embedder.embed_documents(TEXTS * 300, cancel=token)  # stops while counting tokens
+    assert embedder.documents_embedded == before
