@@ -1,9 +1,8 @@
-"""Benchmarks of seed 000's tables: GGUF models (speed, memory, JSON) and embedding models."""
+"""Benchmarks of seed 000's tables: GGUF models (speed, memory, JSON); embeddings: bench_embed."""
 
 from __future__ import annotations
 
 import csv
-import gc
 import io
 import json
 import shutil
@@ -13,12 +12,10 @@ from dataclasses import asdict, dataclass, fields, replace
 from pathlib import Path
 from typing import Any
 
-import numpy as np
-
-from rag_desktop.config import ChunkSettings, GenerationSettings
+from rag_desktop.bench_embed import BenchSet, EmbeddingBenchRow, bench_embeddings
+from rag_desktop.config import GenerationSettings
 from rag_desktop.fsutil import atomic_write_text
 from rag_desktop.progress import ProgressCallback, ProgressEvent
-from rag_desktop.questions import Question
 
 # A fixed RAG prompt, so that every model answers the same ~300-token request.
 BENCH_QUESTION = "Which option makes LilyPond write a PNG image instead of a PDF?"
@@ -32,6 +29,8 @@ BENCH_PASSAGES = [
      "output by default. Several files can be specified; they will each be processed "
      "independently."),
 ]
+__all__ = ["BenchSet", "EmbeddingBenchRow", "ModelBenchRow", "bench_embeddings", "bench_models",
+           "json_reply_valid", "rows_as_dicts", "write_tables"]
 JSON_OBJECT = {"answer": "--png", "page": 5}
 JSON_PROMPT = ("Reply only with this JSON object, exactly, and nothing else:\n"
                + json.dumps(JSON_OBJECT))
@@ -58,29 +57,6 @@ class ModelBenchRow:
     gen_tokens_per_s: float | None = None
     latency_s: float | None = None
     json_valid: bool | None = None
-    error: str = ""
-
-
-@dataclass(frozen=True)
-class EmbeddingBenchRow:
-    """One embedding model of `bench embeddings` (seed 000's second table)."""
-
-    model_id: str
-    dim: int | None = None
-    load_s: float | None = None
-    chunks: int = 0
-    encode_chunks_s: float | None = None
-    questions: int = 0
-    encode_questions_s: float | None = None
-    rss_mb: float | None = None
-    rss_delta_mb: float | None = None
-    hit_at_1: float | None = None
-    hit_at_2: float | None = None
-    hit_at_3: float | None = None
-    hit_at_4: float | None = None
-    top1_sim: float | None = None
-    top2_sim: float | None = None
-    top3_sim: float | None = None
     error: str = ""
 
 
@@ -209,84 +185,6 @@ def bench_models(model_ids: list[str] | None, out_dir: Path,
     if progress is not None:
         progress(ProgressEvent("bench", len(entries), len(entries), "done"))
     return write_tables(out_dir, "bench-models", rows)
-
-
-def available_embedding_models() -> list[str]:
-    """Packaged embedding models whose files are on this machine."""
-    from rag_desktop.embeddings import KNOWN_EMBEDDING_MODELS, model_folder
-
-    found = []
-    for model_id in KNOWN_EMBEDDING_MODELS:
-        try:
-            if model_folder(model_id).is_dir():
-                found.append(model_id)
-        except Exception:  # a missing wheel: the model is simply not available
-            continue
-    return found
-
-
-def retrieval_scores(sims: np.ndarray, chunk_pages: list[int],
-                     questions: list[Question]) -> dict[str, Any]:
-    """hit@1..4 of the reference pages and mean top-1/2/3 similarity from a (q, chunk) matrix."""
-    order = np.argsort(-sims, axis=1)
-    out: dict[str, Any] = {}
-    judged = [i for i, q in enumerate(questions) if q.pages]
-    for k in (1, 2, 3, 4):
-        hits = [any(chunk_pages[j] in questions[i].pages for j in order[i, :k]) for i in judged]
-        out[f"hit_at_{k}"] = float(np.mean(hits)) if hits else None
-    top = -np.sort(-sims, axis=1)
-    for k in (1, 2, 3):
-        out[f"top{k}_sim"] = float(np.mean(top[:, k - 1])) if top.shape[1] >= k else None
-    return out
-
-
-def _bench_one_embedder(model_id: str, texts: list[str], pages: list[int],
-                        questions: list[Question]) -> EmbeddingBenchRow:
-    from rag_desktop.embeddings import get_embedder
-
-    rss0 = _rss_mb()
-    try:
-        t0 = time.perf_counter()
-        embedder = get_embedder(model_id)
-        embedder.embed_query("warm-up")  # loading is lazy: the first call loads the weights
-        t1 = time.perf_counter()
-        docs = embedder.embed_documents(texts)
-        t2 = time.perf_counter()
-        qv = np.stack([embedder.embed_query(q.question) for q in questions])
-        t3 = time.perf_counter()
-        scores = retrieval_scores(qv @ docs.T, pages, questions)
-        rss = _rss_mb()
-        return EmbeddingBenchRow(
-            model_id, dim=int(docs.shape[1]), load_s=t1 - t0, chunks=len(texts),
-            encode_chunks_s=t2 - t1, questions=len(questions), encode_questions_s=t3 - t2,
-            rss_mb=rss, rss_delta_mb=rss - rss0, **scores)
-    except Exception as exc:  # one broken model costs its row, not the benchmark
-        return EmbeddingBenchRow(model_id, error=" ".join(f"{type(exc).__name__}: {exc}".split()))
-    finally:
-        gc.collect()
-
-
-def bench_embeddings(pdf: Path, questions: list[Question], model_ids: list[str] | None,
-                     out_dir: Path, progress: ProgressCallback | None = None) -> list[Path]:
-    """Chunk `pdf` as the library does, then time and score each embedding model on it."""
-    from rag_desktop.documents import chunk_pages, read_pdf
-    from rag_desktop.fsutil import file_sha256
-
-    if not pdf.is_file():
-        raise ValueError(f"{pdf}: no such PDF")
-    chunks = chunk_pages(read_pdf(pdf), pdf.name, file_sha256(pdf), ChunkSettings())
-    ids = model_ids or available_embedding_models()
-    if not ids:
-        raise ValueError("no embedding model is available offline")
-    rows = []
-    for i, model_id in enumerate(ids):
-        if progress is not None:
-            progress(ProgressEvent("bench", i, len(ids), model_id))
-        rows.append(_bench_one_embedder(model_id, [c.text for c in chunks],
-                                        [c.page for c in chunks], questions))
-    if progress is not None:
-        progress(ProgressEvent("bench", len(ids), len(ids), "done"))
-    return write_tables(out_dir, "bench-embeddings", rows)
 
 
 def rows_as_dicts(rows: list[Any]) -> list[dict[str, Any]]:

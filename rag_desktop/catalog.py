@@ -33,6 +33,7 @@ class ModelEntry:
     file: str
     source: str
     family: str
+    prompt_format: str = "chat"  # or "completion", for base models (prompts.PROMPT_FORMATS)
     license: str = ""
     size_bytes: int | None = None
     sha256: str | None = None

@@ -122,23 +122,35 @@ def cmd_docs(args: argparse.Namespace) -> int:
 
 def cmd_search(args: argparse.Namespace) -> int:
     """Hybrid search; prints ranked chunks with their BM25, dense and fused scores."""
+    from rag_desktop import gate
+    from rag_desktop.cli_args import retrieval_settings
     from rag_desktop.pipeline import Source
 
     lib = open_library(args, create=False)
-    retrieval = config.RetrievalSettings()
-    result = lib.search(args.question, k=args.k, bm25_weight=args.bm25_weight,
-                        k_per_leg=retrieval.k_per_leg)
+    r = retrieval_settings(args)
+    result = lib.search(args.question, k=r.k, bm25_weight=r.bm25_weight, k_per_leg=r.k_per_leg,
+                        fusion=r.fusion, rrf_c=r.rrf_c, one_chunk_per_page=r.one_chunk_per_page,
+                        leg_seats=r.leg_seats)
+    relevant = gate.passes(lib.manifest.embedding_model, result)
     lib.close()
     sources = [Source.from_hit(h) for h in result.hits]
     if args.json:
         print(json.dumps({"query": result.query, "retrieval_s": result.retrieval_s,
+                          "relevance": {"top_cosine": result.top_cosine,
+                                        "coverage": result.coverage, "unknown": result.unknown,
+                                        "relevant": relevant},
                           "results": [s.to_json() for s in sources]}, ensure_ascii=False))
         return 0
     for s in sources:
         snippet = " ".join(s.text.split())[:160]
-        print(f"{s.rank}. {s.file} p.{s.page}  bm25={s.bm25:.2f} dense={s.dense:.3f} "
+        section = f"  [{s.section}]" if s.section else ""
+        print(f"{s.rank}. {s.file} p.{s.page}{section}  bm25={s.bm25:.2f} dense={s.dense:.3f} "
               f"fused={s.fused:.4f}\n   {snippet}")
-    print(f"retrieval: {result.retrieval_s * 1000:.1f} ms", file=sys.stderr)
+    print(f"retrieval: {result.retrieval_s * 1000:.1f} ms; "
+          + ("" if relevant else "nothing here looks relevant (`ask` would refuse); ")
+          + f"top cosine {result.top_cosine:.2f}, term coverage {result.coverage:.2f}, "
+          f"unknown terms {result.unknown:.2f}",
+          file=sys.stderr)
     return 0
 
 
@@ -149,7 +161,10 @@ def cmd_ask(args: argparse.Namespace) -> int:
     generation = config.GenerationSettings()
     generation = replace(generation, max_tokens=args.max_tokens or generation.max_tokens,
                          n_gpu_layers=args.n_gpu_layers)
-    pipe = open_pipeline(library_dir(args), args.model, generation, use_cache=not args.no_cache)
+    from rag_desktop.cli_args import retrieval_settings
+
+    pipe = open_pipeline(library_dir(args), args.model, generation, retrieval_settings(args),
+                         use_cache=not args.no_cache)
     if not pipe.library.documents():  # the model would answer from nothing
         pipe.close()
         print(f"error: the library {library_dir(args)} is empty; add PDFs with "
@@ -178,7 +193,8 @@ def print_answer_footer(answer: Any) -> None:
     t = answer.timings
     print("\n\nSources:")
     for s in answer.sources:
-        print(f"  [{s.rank}] {s.file} p.{s.page_label or s.page}  (fused {s.fused:.4f})")
+        section = f"  {s.section}" if s.section else ""
+        print(f"  [{s.rank}] {s.file} p.{s.page_label or s.page}{section}  (fused {s.fused:.4f})")
     if answer.dropped_chunks:
         print(f"  ({answer.dropped_chunks} lower-ranked chunks dropped to fit the context)")
     m = answer.model

@@ -18,6 +18,21 @@ def _retrieval(p: argparse.ArgumentParser) -> None:
     p.add_argument("-k", type=int, default=r.k, help=f"chunks to return (default {r.k})")
     p.add_argument("--bm25-weight", type=float, default=r.bm25_weight,
                    help=f"BM25 weight w; dense gets 1-w (default {r.bm25_weight})")
+    p.add_argument("--fusion", choices=["convex", "rrf"], default=r.fusion,
+                   help="'convex': normalised scores, one chunk per page, each leg's best kept "
+                   "(the measured default); 'rrf': LangChain's EnsembleRetriever as the design "
+                   f"card specifies it (docs/retrieval.md); default {r.fusion}")
+    p.add_argument("--no-gate", action="store_true",
+                   help="never refuse before asking the model, even when nothing relevant is found")
+
+
+def retrieval_settings(args: argparse.Namespace) -> config.RetrievalSettings:
+    """The retrieval settings that the common flags ask for."""
+    from dataclasses import replace
+
+    settings = replace(config.RetrievalSettings(), k=args.k, bm25_weight=args.bm25_weight,
+                       gate=not args.no_gate)
+    return config.with_fusion(settings, args.fusion)
 
 
 def _add(sub: Any, name: str, handler: Any, help_: str) -> argparse.ArgumentParser:

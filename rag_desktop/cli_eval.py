@@ -141,7 +141,7 @@ def cmd_eval(args: argparse.Namespace) -> int:
     cfg = EvalConfig(library=library, questions=questions, models=models,
                      out_dir=Path(args.out).expanduser(), bm25_weights=weights, k=args.k,
                      resume=args.resume, use_cache=args.cache, limit=args.limit,
-                     scorer=args.scorer, max_tokens=args.max_tokens,
+                     scorer_model=args.scorer, max_tokens=args.max_tokens,
                      n_gpu_layers=args.n_gpu_layers, questions_file=str(args.questions))
     cancel = CancelToken()
     undo = _sigint_cancels(cancel)
@@ -167,11 +167,12 @@ def print_summary(rows: list[Any], out_dir: Path) -> None:
         return "-" if x is None else format(x, spec)
 
     print(f"{'model':34} {'config':16} {'n':>4} {'err':>4} {'cosine':>7} {'hit':>5} "
-          f"{'refuse':>6} {'median s':>8} {'p95 s':>7} {'tok/s':>6}")
+          f"{'refuse':>6} {'ground':>6} {'median s':>8} {'p95 s':>7} {'tok/s':>6}")
     for s in summarize(rows):
         print(f"{s.model_id:34} {s.config:16} {s.n:4d} {s.errors:4d} "
               f"{f(s.cosine_mean, '.3f'):>7} {f(s.page_hit_rate, '.2f'):>5} "
-              f"{f(s.refusal_accuracy, '.2f'):>6} {f(s.response_time_median_s, '.2f'):>8} "
+              f"{f(s.refusal_accuracy, '.2f'):>6} {f(s.grounded_mean, '.2f'):>6} "
+              f"{f(s.response_time_median_s, '.2f'):>8} "
               f"{f(s.response_time_p95_s, '.2f'):>7} {f(s.tokens_per_s_mean, '.1f'):>6}")
     print(f"\nwrote {out_dir}/results.csv, summary.csv, results-seed.csv, run.json, plot-*.png")
 
@@ -190,14 +191,35 @@ def cmd_bench_models(args: argparse.Namespace) -> int:
     return 0
 
 
-def cmd_bench_embeddings(args: argparse.Namespace) -> int:
-    """Benchmark embedding models on one PDF and a question set."""
-    from rag_desktop import bench
-    from rag_desktop.questions import QuestionFileError, load_questions
+def _bench_sets(args: argparse.Namespace) -> list[Any]:
+    """The --set PDF QUESTIONS pairs (and --pdf/--questions); the packaged sample by default."""
+    from rag_desktop.bench import BenchSet
+    from rag_desktop.questions import load_questions
 
-    try:
-        questions = load_questions(Path(args.questions))
-        paths = bench.bench_embeddings(Path(args.pdf), questions, split_list(args.models) or None,
+    if (args.pdf is None) != (args.questions is None):
+        raise ValueError("--pdf and --questions go together (or use --set PDF QUESTIONS)")
+    pairs = [tuple(p) for p in args.sets or []]
+    if args.pdf is not None:
+        pairs.append((args.pdf, args.questions))
+    if not pairs:
+        data = Path(__file__).resolve().parent / "data"
+        pairs = [(str(data / "sample-manual.pdf"), str(data / "sample-questions.jsonl"))]
+    sets = []
+    for pdf, questions in pairs:
+        path = Path(pdf).expanduser()
+        if not path.is_file():
+            raise ValueError(f"{pdf}: no such PDF")
+        sets.append(BenchSet(path.stem, path, load_questions(Path(questions).expanduser())))
+    return sets
+
+
+def cmd_bench_embeddings(args: argparse.Namespace) -> int:
+    """Benchmark embedding models on one or more PDFs with their question sets."""
+    from rag_desktop import bench
+    from rag_desktop.questions import QuestionFileError
+
+    try:  # an unknown embedding model id is a ValueError too
+        paths = bench.bench_embeddings(_bench_sets(args), split_list(args.models) or None,
                                        Path(args.out).expanduser(), ProgressBar())
     except (ValueError, QuestionFileError) as exc:
         return _bad(str(exc))
@@ -227,8 +249,9 @@ def _add_eval(sub: Any) -> None:
     cache.add_argument("--cache", dest="cache", action="store_true",
                        help="reuse and fill the answer cache")
     p.add_argument("--limit", type=int, default=None, metavar="N", help="first N questions only")
-    p.add_argument("--scorer", default=None, metavar="MODEL",
-                   help="embedding model for cosine (default: the library's)")
+    p.add_argument("--scorer", default=config.SCORER_MODEL, metavar="MODEL",
+                   help="embedding model for the answer cosine (default: the multilingual "
+                   "%(default)s)")
     p.add_argument("--max-tokens", type=int, default=None, metavar="N")
     p.add_argument("--n-gpu-layers", type=int, default=None, metavar="N")
 
@@ -248,10 +271,15 @@ def register(subparsers: Any) -> None:
     p.add_argument("--max-tokens", type=int, default=64, metavar="N",
                    help="tokens to generate per prompt (default %(default)s)")
     p.add_argument("--n-gpu-layers", type=int, default=None, metavar="N")
-    p = kinds.add_parser("embeddings", help="embedding models: time, memory, hit@k")
+    p = kinds.add_parser("embeddings", help="embedding models: hit@k, MRR, speed, memory, "
+                         "truncated chunks", description="Each embedding model in a fresh "
+                         "process, dense retrieval only, on each PDF and its question set.")
     p.set_defaults(handler=cmd_bench_embeddings)
-    p.add_argument("--pdf", required=True, metavar="PDF")
-    p.add_argument("--questions", required=True, metavar="FILE")
+    p.add_argument("--set", dest="sets", nargs=2, action="append", metavar=("PDF", "QUESTIONS"),
+                   help="a manual and its question file; repeat for several (default: the "
+                   "packaged sample manual and its questions)")
+    p.add_argument("--pdf", default=None, metavar="PDF", help="same as --set PDF QUESTIONS")
+    p.add_argument("--questions", default=None, metavar="FILE")
     p.add_argument("--models", default=None, metavar="ID[,ID...]",
                    help="embedding model ids or local folders (default: every packaged one)")
     p.add_argument("--out", required=True, metavar="DIR")

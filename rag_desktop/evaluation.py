@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import secrets
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, fields
 from datetime import UTC, datetime
@@ -12,6 +11,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from rag_desktop import scoring
+from rag_desktop.config import SCORER_MODEL
 from rag_desktop.progress import Cancelled, CancelToken, ProgressCallback, ProgressEvent
 from rag_desktop.questions import Question, expects_refusal
 
@@ -40,7 +40,9 @@ class EvalConfig:
     resume: bool = False
     use_cache: bool = False
     limit: int | None = None
-    scorer: str | None = None
+    # The embedder of the answer-vs-reference cosine: multilingual by default, so that a Korean
+    # answer is scored by a model that reads Korean (scoring.scorer_model: when it is absent).
+    scorer_model: str = SCORER_MODEL
     max_tokens: int | None = None
     n_gpu_layers: int | None = None
     questions_file: str = ""
@@ -80,6 +82,7 @@ class EvalRow:
     error: str
     ref_pages: str = ""
     source_pages: str = ""
+    grounded: float | None = None
 
     @property
     def key(self) -> RowKey:
@@ -90,7 +93,7 @@ class EvalRow:
 RESULTS_COLUMNS: tuple[str, ...] = tuple(f.name for f in fields(EvalRow))
 _INT = {"n_gpu_layers", "n_threads", "k", "first_hit_rank", "prompt_tokens", "completion_tokens"}
 _FLOAT = {"bm25_weight", "cosine", "response_time_s", "retrieval_s", "first_token_s",
-          "generation_s", "tokens_per_s"}
+          "generation_s", "tokens_per_s", "grounded"}
 _BOOL = {"page_hit", "refused", "cache_hit"}
 
 
@@ -148,6 +151,7 @@ class SummaryRow:
     page_hit_rate: float | None
     refusal_accuracy: float | None
     cache_hits: int = 0
+    grounded_mean: float | None = None
 
 
 SUMMARY_COLUMNS: tuple[str, ...] = tuple(f.name for f in fields(SummaryRow))
@@ -167,7 +171,7 @@ def summarize(rows: list[EvalRow]) -> list[SummaryRow]:
 
     Timing and score statistics skip rows with an error; p95 is numpy's linear percentile.
     refusal_accuracy is the share of rows that refused exactly when the reference is
-    NOT_IN_DOCUMENT.
+    NOT_IN_DOCUMENT; grounded_mean is the mean grounded share of the rows that have one.
     """
     groups: dict[tuple[str, str], list[EvalRow]] = {}
     for row in rows:
@@ -190,14 +194,9 @@ def summarize(rows: list[EvalRow]) -> list[SummaryRow]:
             page_hit_rate=_mean([float(h) for h in hits]),
             refusal_accuracy=_mean([float(c) for c in refusals]),
             cache_hits=sum(1 for r in ok if r.cache_hit),
+            grounded_mean=_mean([r.grounded for r in ok if r.grounded is not None]),
         ))
     return out
-
-
-def new_run_id() -> tuple[str, str]:
-    """A fresh (run_id, started_at): UTC timestamp plus random hex, and ISO time."""
-    now = datetime.now(UTC)
-    return f"{now:%Y%m%dT%H%M%SZ}-{secrets.token_hex(3)}", now.isoformat(timespec="seconds")
 
 
 @dataclass
@@ -234,7 +233,7 @@ class _Session:
         library = Library.open(cfg.library, create=False)
         cache = AnswerCache(config.home_dir() / "answer-cache.sqlite") if cfg.use_cache else None
         self.pipe: Pipeline = Pipeline(library, LLM(), catalog, retrieval, gen, cache)
-        self.scorer: Embedder = get_embedder(cfg.scorer) if cfg.scorer else library.embedder
+        self.scorer: Embedder = get_embedder(scoring.scorer_model(cfg.scorer_model))
         self.cfg, self.run = cfg, run
         self.load_error: dict[str, str] = {}
 
@@ -297,7 +296,8 @@ class _Session:
                                                             q.reference_answer)
         return EvalRow(
             **self._base(model_id, weight, q, answer.model), answer=answer.text, cosine=cos,
-            page_hit=hit, first_hit_rank=rank, refused=scoring.is_refusal(answer.text),
+            page_hit=hit, first_hit_rank=rank,
+            refused=answer.is_refused, grounded=answer.grounded,
             response_time_s=t.total_s, retrieval_s=t.retrieval_s,
             first_token_s=t.first_token_s, generation_s=t.generation_s,
             prompt_tokens=t.prompt_tokens, completion_tokens=t.completion_tokens,
@@ -353,7 +353,7 @@ def run_evaluation(
     cfg.out_dir.mkdir(parents=True, exist_ok=True)
     writer = reports.ResultsWriter(cfg.out_dir / "results.csv", resume=cfg.resume)
     writer.check_compatible(cfg.k)
-    run_id, started_at = writer.run_identity() or new_run_id()
+    run_id, started_at = writer.run_identity() or reports.new_run_id()
     run = _Run(run_id, started_at, cfg.k)
     grid = plan(cfg, questions)
     done = writer.keys()

@@ -13,8 +13,10 @@ numpy is used only after llama_cpp has been imported (and has imported it): see 
 from __future__ import annotations
 
 import codecs
+import collections
 import ctypes
 import random
+import re
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 
@@ -60,6 +62,129 @@ class StopScanner:
         return best
 
 
+# A unit ends at a sentence end followed by white space, or at a line break.
+_UNIT_END = re.compile(r"(?<=[.!?。？！])\s+|\n+")
+
+
+@dataclass(frozen=True)
+class RepetitionRule:
+    """When a generation counts as looping (chosen on the dev sets: docs/generation.md).
+
+    A sentence or line of at least `min_words` words that comes a second time; or any run of
+    `ngram` tokens that comes for the `max_repeats`-th time.
+    """
+
+    min_words: int = 2
+    ngram: int = 4
+    max_repeats: int = 5
+
+
+class RepetitionGuard:
+    """Ends a looping generation and cuts the loop off, fed one token (and its text) at a time.
+
+    A repeated sentence is cut whole: while the sentence being written could still become a
+    copy of an earlier one it is held back, so the copy is never shown. A repeated token
+    n-gram is cut at the start of its `max_repeats`-th occurrence, which is held back the same
+    way (the n-grams seen `max_repeats - 1` times act as stop sequences). Nothing is held back
+    otherwise, so the first token is shown as soon as it is made.
+    """
+
+    def __init__(self, rule: RepetitionRule | None = None) -> None:
+        self.rule = rule or RepetitionRule()
+        self.text = ""
+        self.released = 0  # characters of `text` already passed on
+        self.stopped = False
+        self.cut: int | None = None  # where the loop was cut off, as an offset into `text`
+        self._tokens: list[int] = []
+        self._starts: list[int] = []  # offset in `text` at which each token's text starts
+        self._counts: collections.Counter[tuple[int, ...]] = collections.Counter()
+        self._hot: set[tuple[int, ...]] = set()  # prefixes of n-grams one short of the limit
+        self._units: set[str] = set()
+        self._unit_start = 0
+
+    def feed(self, token: int, text: str) -> str:
+        """The text that is now safe to show; sets `stopped` when the generation loops."""
+        if self.stopped:
+            return ""
+        self._starts.append(len(self.text))
+        self._tokens.append(token)
+        self.text += text
+        self._count_ngram()
+        if not self.stopped:
+            self._scan_units(final=False)
+        return self._release()
+
+    def flush(self, rest: str = "") -> str:
+        """The held-back rest (and `rest`, text that came without a token of its own) once the
+        generation has ended; a last sentence that repeats an earlier one is cut."""
+        if not self.stopped:
+            self.text += rest
+            self._scan_units(final=True)
+        end = len(self.text) if self.cut is None else max(self.cut, self.released)
+        out, self.released = self.text[self.released:end], end
+        return out
+
+    def _stop(self, at: int) -> None:
+        self.stopped = True
+        self.cut = max(at, self.released)
+
+    def _count_ngram(self) -> None:
+        n = self.rule.ngram
+        if len(self._tokens) < n:
+            return
+        gram = tuple(self._tokens[-n:])
+        self._counts[gram] += 1
+        seen = self._counts[gram]
+        if seen >= self.rule.max_repeats:
+            self._stop(self._starts[-n])
+        elif seen == self.rule.max_repeats - 1:
+            self._hot.update(gram[:i] for i in range(1, n))
+
+    def _scan_units(self, final: bool) -> None:
+        """Record each unit finished since the last call; stop at the first repeated one.
+
+        At the end of the generation (`final`) the unfinished last unit counts as finished.
+        """
+        while not self.stopped:
+            m = _UNIT_END.search(self.text, self._unit_start)
+            if m is None and not final:
+                return
+            unit = _normalize(self.text[self._unit_start:m.start() if m else len(self.text)])
+            if self._eligible(unit):
+                if unit in self._units:
+                    self._stop(self._unit_start)
+                    return
+                self._units.add(unit)
+            if m is None:
+                return
+            self._unit_start = m.end()
+
+    def _eligible(self, unit: str) -> bool:
+        return len(unit.split()) >= self.rule.min_words and any(c.isalnum() for c in unit)
+
+    def _release(self) -> str:
+        """Pass on the text up to the first point that could start a copy."""
+        hold = len(self.text)
+        if self.stopped:
+            hold = self.cut if self.cut is not None else hold
+        else:
+            partial = _normalize(self.text[self._unit_start:])
+            if partial and any(u.startswith(partial) for u in self._units):
+                hold = self._unit_start
+            n = len(self._tokens)
+            for m in range(min(self.rule.ngram - 1, n), 0, -1):
+                if tuple(self._tokens[n - m:]) in self._hot:
+                    hold = min(hold, self._starts[n - m])
+                    break
+        hold = max(hold, self.released)
+        out, self.released = self.text[self.released:hold], hold
+        return out
+
+
+def _normalize(text: str) -> str:
+    return " ".join(text.split())
+
+
 @dataclass
 class GenerationResult:
     """How a generation ended: token counts and why."""
@@ -88,9 +213,13 @@ class Decoder:
     def generate(
         self, tokens: list[int], *, max_tokens: int, temperature: float, top_p: float,
         stop: list[str], should_stop: Callable[[], bool], seed: int | None = None,
-        result: GenerationResult | None = None,
+        result: GenerationResult | None = None, repetition: RepetitionRule | None = None,
     ) -> Iterator[str]:
-        """Yield text pieces for the prompt `tokens`; `result` is filled in as it goes."""
+        """Yield text pieces for the prompt `tokens`; `result` is filled in as it goes.
+
+        With a `repetition` rule a looping generation ends with finish_reason "repetition",
+        its repeated tail cut off (RepetitionGuard).
+        """
         result = result if result is not None else GenerationResult()
         result.prompt_tokens = len(tokens)
         if len(tokens) >= self.n_ctx:
@@ -100,6 +229,7 @@ class Decoder:
         # n_vocab candidates into a new array, which cost ~0.1 ms a token on the GPU host.
         sampler = _sampler(temperature, top_p, seed) if temperature > 0 else None
         scanner = StopScanner(stop)
+        guard = RepetitionGuard(repetition) if repetition is not None else None
         utf8 = codecs.getincrementaldecoder("utf-8")(errors="replace")
         try:
             while True:
@@ -115,11 +245,15 @@ class Decoder:
                     # On a GPU llama_decode returns once the work is queued: the piece below
                     # is decoded, scanned and sent while the device computes the next token.
                     self._decode_one(token)
-                text = scanner.feed(utf8.decode(self._token_bytes(token)))
+                piece = utf8.decode(self._token_bytes(token))
+                text = scanner.feed(guard.feed(token, piece) if guard is not None else piece)
                 if text:
                     yield text
                 if scanner.stopped:
                     result.finish_reason = "stop"
+                    break
+                if guard is not None and guard.stopped:
+                    result.finish_reason = "repetition"
                     break
                 if should_stop():
                     result.stopped = True
@@ -128,7 +262,16 @@ class Decoder:
                     result.finish_reason = "length"  # the last token needs no evaluation
                     break
             if not scanner.stopped:
-                tail = scanner.feed(utf8.decode(b"", final=True)) + scanner.flush()
+                rest = utf8.decode(b"", final=True)
+                if guard is not None:
+                    rest = guard.flush(rest)
+                    if guard.stopped:  # the last sentence repeated an earlier one
+                        result.finish_reason = "repetition"
+                tail = scanner.feed(rest)
+                if scanner.stopped:  # a stop string in text the guard had held back
+                    result.finish_reason = "stop"
+                else:
+                    tail += scanner.flush()
                 if tail:
                     yield tail
         finally:

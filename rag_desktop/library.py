@@ -6,16 +6,31 @@ import logging
 import threading
 import time
 from collections.abc import Iterable
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from pathlib import Path
-from typing import Literal
 
 import numpy as np
 
 from rag_desktop.config import DEFAULT_EMBEDDING_MODEL, ChunkSettings, RetrievalSettings
-from rag_desktop.documents import Chunk, DocumentError, check_file, chunk_pages, read_pdf
+from rag_desktop.documents import (
+    Chunk,
+    DocumentError,
+    Page,
+    check_file,
+    chunk_pages,
+    read_pdf,
+)
 from rag_desktop.embeddings import Embedder, canonical_model_id, get_embedder
 from rag_desktop.fsutil import file_sha256
+from rag_desktop.fusion import first_per_key, seat
+from rag_desktop.library_results import (
+    AddOutcome,
+    AddResult,
+    CheckReport,
+    SearchHit,
+    SearchResult,
+    expand_pdf_paths,
+)
 from rag_desktop.libstore import (
     DB_FILE,
     FORMAT_VERSION,
@@ -28,11 +43,12 @@ from rag_desktop.libstore import (
     utc_now,
 )
 from rag_desktop.progress import Cancelled, CancelToken, ProgressCallback, ProgressEvent
-from rag_desktop.retrieval import SearchState
+from rag_desktop.retrieval import Scored, SearchState
 from rag_desktop.textindex import TOKENIZER_ID, TOKENIZERS
 
 log = logging.getLogger(__name__)
 _DEFAULTS = RetrievalSettings()  # search()'s defaults are the app's, chosen in docs/retrieval.md
+_TOKEN_MARGIN = 8
 
 __all__ = [
     "AddOutcome", "AddResult", "CheckReport", "DocumentInfo", "EmbeddingMismatchError",
@@ -50,65 +66,6 @@ class EmbeddingMismatchError(LibraryError):
             f"library {path} was built with embedding model {library_model}; this app is set "
             f"to {app_model}; run `rag-desktop reindex --library {path}` to rebuild it"
         )
-
-
-@dataclass(frozen=True)
-class AddResult:
-    """What add_pdf did."""
-
-    status: Literal["added", "duplicate"]
-    document: DocumentInfo
-
-
-@dataclass(frozen=True)
-class AddOutcome:
-    """What add_pdfs did with one file."""
-
-    path: Path
-    status: Literal["added", "duplicate", "error", "cancelled"]
-    document: DocumentInfo | None
-    error: str | None
-
-
-@dataclass(frozen=True)
-class SearchHit:
-    """One retrieved chunk: raw BM25 score, dense cosine, fused RRF score; rank is 1-based."""
-
-    rank: int
-    chunk: Chunk
-    bm25: float
-    dense: float
-    fused: float
-
-
-@dataclass(frozen=True)
-class SearchResult:
-    """The hits for a query, best first, and how long retrieval took."""
-
-    query: str
-    retrieval_s: float
-    hits: list[SearchHit]
-
-
-@dataclass(frozen=True)
-class CheckReport:
-    """check(): ok is True when nothing is wrong now (nothing found, or all of it repaired)."""
-
-    ok: bool
-    problems: list[str]
-    repaired: list[str]
-
-
-def expand_pdf_paths(paths: Iterable[Path]) -> list[Path]:
-    """Files as given; folders replaced by the *.pdf files under them (recursive, sorted)."""
-    files: list[Path] = []
-    for path in map(Path, paths):
-        if path.is_dir():
-            found = sorted(p for p in path.rglob("*") if p.suffix.lower() == ".pdf" and p.is_file())
-            files.extend(found or [path])  # an empty folder then fails as "is a folder"
-        else:
-            files.append(path)
-    return files
 
 
 def _report(progress: ProgressCallback | None, stage: str, done: int, total: int,
@@ -223,7 +180,7 @@ class Library:
         if known:
             return AddResult("duplicate", known[0])
         pages = read_pdf(path, progress, cancel)
-        chunks = chunk_pages(pages, path.name, sha, self.manifest.chunk_settings)
+        chunks = self._chunk(pages, path.name, sha)
         vectors = self.embedder.embed_documents([c.text for c in chunks], progress=progress,
                                                 cancel=cancel)
         if cancel is not None:
@@ -238,6 +195,21 @@ class Library:
             self.store.commit_generation(index)
         _report(progress, "saving", 1, 1, path.name)
         return AddResult("added", info)
+
+    def _chunk(self, pages: list[Page], name: str, sha: str) -> list[Chunk]:
+        """Chunks of the manifest's size that the embedder also reads whole.
+
+        An 800-character chunk of code, a table or Hangul can exceed a transformer's window
+        (MiniLM: 256 word pieces), and the embedder would silently drop its end; such chunks
+        are split again by the embedder's own token count (docs/retrieval.md).
+        """
+        window = getattr(self.embedder, "max_tokens", None)
+        counter = getattr(self.embedder, "count_tokens", None)
+        if not window or counter is None:
+            return chunk_pages(pages, name, sha, self.manifest.chunk_settings)
+        # A margin for the prefix some models add ("passage: ") and for rounding in the splitter.
+        return chunk_pages(pages, name, sha, self.manifest.chunk_settings,
+                           length_function=counter, max_length=max(16, window - _TOKEN_MARGIN))
 
     def add_pdfs(self, paths: Iterable[Path], progress: ProgressCallback | None = None,
                  cancel: CancelToken | None = None) -> list[AddOutcome]:
@@ -313,23 +285,51 @@ class Library:
         return self._state
 
     def search(self, query: str, k: int = _DEFAULTS.k, bm25_weight: float = _DEFAULTS.bm25_weight,
-               k_per_leg: int = _DEFAULTS.k_per_leg) -> SearchResult:
-        """Hybrid search: BM25 and dense legs fused by LangChain's EnsembleRetriever (RRF).
+               k_per_leg: int = _DEFAULTS.k_per_leg, *, fusion: str = _DEFAULTS.fusion,
+               rrf_c: int = _DEFAULTS.rrf_c,
+               one_chunk_per_page: bool = _DEFAULTS.one_chunk_per_page,
+               leg_seats: bool = _DEFAULTS.leg_seats) -> SearchResult:
+        """Hybrid search: BM25 and dense legs fused by `fusion`, best first.
 
-        Each hit reports its raw BM25 score and dense cosine (also when only the other leg
-        found it) and the fused score sum(w_i / (rank_i + 60)). With weight 0 or 1 the
-        other leg's hits can only fill the places after the weighted leg's, with fused 0.
+        "rrf" is LangChain's EnsembleRetriever, sum(w_i / (rank_i + rrf_c)); "convex" mixes
+        min-max normalised scores w : 1 - w (docs/retrieval.md compares them). Each hit reports
+        its raw BM25 score and dense cosine (also when only the other leg found it) and the
+        fused score. With one_chunk_per_page, a page fills at most one of the k places; with
+        leg_seats, each leg's own first chunk is sure of a place. The result also carries the
+        relevance gate's signals (top cosine, term coverage, unknown terms).
         """
         if not 0.0 <= bm25_weight <= 1.0:
             raise ValueError(f"bm25_weight must be within 0..1, not {bm25_weight}")
         started = time.perf_counter()
         with self._lock:
-            scored = self._search_state().search(query, self.embedder, k, bm25_weight,
-                                                 max(k, k_per_leg))
-            chunks = self.store.chunks_by_id([s[0] for s in scored])
-        hits = [SearchHit(rank, chunks[chunk_id], bm25, dense, fused)
-                for rank, (chunk_id, bm25, dense, fused) in enumerate(scored, start=1)]
-        return SearchResult(query, time.perf_counter() - started, hits)
+            state = self._search_state()
+            # Extra candidates so that de-duplicating pages and seats can still fill k places.
+            per_leg = max(k, k_per_leg)
+            n = 2 * per_leg if one_chunk_per_page or leg_seats else k
+            scored = state.search(query, self.embedder, n, bm25_weight, per_leg, fusion, rrf_c)
+            chunks = self.store.chunks_by_id([s.chunk_id for s in scored])
+            scored = self._place(state, query, scored, chunks, k, one_chunk_per_page, leg_seats)
+            top_cosine = state.top_cosine(query, self.embedder) if scored else 0.0
+            coverage = state.coverage(query, [s.chunk_id for s in scored])
+            unknown = state.unknown_share(query)
+        hits = [SearchHit(rank, chunks[s.chunk_id], s.bm25, s.dense, s.fused)
+                for rank, s in enumerate(scored, start=1)]
+        return SearchResult(query, time.perf_counter() - started, hits, top_cosine, coverage,
+                            unknown)
+
+    def _place(self, state: SearchState, query: str, scored: list[Scored],
+               chunks: dict[int, Chunk], k: int, one_chunk_per_page: bool,
+               leg_seats: bool) -> list[Scored]:
+        """The k hits to show: one chunk per page and each leg's best, when asked for."""
+        by_id = {s.chunk_id: s for s in scored}
+        ids = list(by_id)
+        page = {i: (chunks[i].sha256, chunks[i].page) if i in chunks else i for i in ids}
+        if one_chunk_per_page:
+            ids = first_per_key(ids, page, len(ids))
+        if leg_seats:
+            forced = [i for i in state.leg_tops(query, self.embedder) if i in by_id]
+            ids = seat(ids, forced, page, k)
+        return [by_id[i] for i in ids[:k]]
 
     # ----- integrity -------------------------------------------------------------------------
     def check(self, repair: bool = False) -> CheckReport:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import json
+import logging
 import sqlite3
 import uuid
 from collections import Counter
@@ -16,8 +17,10 @@ from typing import Any
 import numpy as np
 
 from rag_desktop.config import ChunkSettings
-from rag_desktop.documents import Chunk
+from rag_desktop.documents import Chunk, with_header
 from rag_desktop.fsutil import TEMP_SUFFIX, atomic_write_bytes, atomic_write_text
+
+log = logging.getLogger(__name__)
 
 FORMAT_VERSION = 1
 MANIFEST_FILE = "manifest.json"
@@ -28,14 +31,18 @@ CREATE TABLE IF NOT EXISTS documents(sha256 TEXT PRIMARY KEY, name TEXT NOT NULL
     path TEXT NOT NULL, pages INTEGER NOT NULL, chunks INTEGER NOT NULL, added_at TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS chunks(id INTEGER PRIMARY KEY, sha256 TEXT NOT NULL,
     ordinal INTEGER NOT NULL, page INTEGER NOT NULL, page_label TEXT,
-    start INTEGER NOT NULL, "end" INTEGER NOT NULL, text TEXT NOT NULL);
+    start INTEGER NOT NULL, "end" INTEGER NOT NULL, text TEXT NOT NULL,
+    section TEXT NOT NULL DEFAULT '');
 CREATE INDEX IF NOT EXISTS chunks_by_document ON chunks(sha256, ordinal);
 CREATE TABLE IF NOT EXISTS meta(key TEXT PRIMARY KEY, value TEXT NOT NULL);
 """
 _CHUNK_SELECT = (
-    'SELECT c.id, d.name, c.sha256, c.page, c.page_label, c.start, c."end", c.text, c.ordinal '
-    "FROM chunks c JOIN documents d ON d.sha256 = c.sha256"
+    'SELECT c.id, d.name, c.sha256, c.page, c.page_label, c.start, c."end", c.text, c.ordinal, '
+    "{section} FROM chunks c JOIN documents d ON d.sha256 = c.sha256"
 )
+# Added after format 1 shipped; additive, so the format version stays 1 and older apps, which
+# name their columns, still read and write these libraries.
+_ADD_SECTION = "ALTER TABLE chunks ADD COLUMN section TEXT NOT NULL DEFAULT ''"
 
 
 class LibraryError(Exception):
@@ -111,6 +118,9 @@ class LibraryStore:
     def __init__(self, path: Path, conn: sqlite3.Connection) -> None:
         self.path = path
         self.conn = conn
+        # False only for an old library that could not be migrated (read-only, or busy):
+        # it is searched with empty sections.
+        self.has_section = _has_column(conn, "chunks", "section")
 
     @classmethod
     def connect(cls, path: Path) -> LibraryStore:
@@ -124,6 +134,7 @@ class LibraryStore:
             conn.executescript(_SCHEMA)
         except (OSError, sqlite3.Error) as exc:
             raise LibraryError(f"cannot open library {path}: {exc}") from exc
+        _migrate(conn, path)
         return cls(path, conn)
 
     @property
@@ -251,15 +262,14 @@ class LibraryStore:
             "INSERT INTO documents VALUES (?, ?, ?, ?, ?, ?)",
             (info.sha256, info.name, info.path, info.pages, info.chunks, info.added_at),
         )
-        insert = (
-            'INSERT INTO chunks(sha256, ordinal, page, page_label, start, "end", text) '
-            "VALUES (?, ?, ?, ?, ?, ?, ?)"
-        )
-        return [
-            int(self.conn.execute(insert, (c.sha256, c.ordinal, c.page, c.page_label, c.start,
-                                           c.end, c.text)).lastrowid or 0)
-            for c in chunks
-        ]
+        # Not migrated (read-only or busy): the change fails anyway, but with SQLite's message.
+        columns = ["sha256", "ordinal", "page", "page_label", "start", '"end"', "text", "section"]
+        n = len(columns) if self.has_section else len(columns) - 1
+        insert = (f"INSERT INTO chunks({', '.join(columns[:n])}) "
+                  f"VALUES ({', '.join('?' * n)})")
+        rows = [(c.sha256, c.ordinal, c.page, c.page_label, c.start, c.end, c.text, c.section)[:n]
+                for c in chunks]
+        return [int(self.conn.execute(insert, row).lastrowid or 0) for row in rows]
 
     def delete_document(self, sha256: str) -> list[int]:
         """Delete a document and its chunks; returns the deleted chunk ids."""
@@ -272,16 +282,21 @@ class LibraryStore:
         """Number of chunk rows."""
         return int(self.conn.execute("SELECT COUNT(*) FROM chunks").fetchone()[0])
 
-    def chunk_texts(self) -> list[tuple[int, str]]:
-        """(id, text) of every chunk, by id."""
-        return [(r[0], r[1]) for r in self.conn.execute("SELECT id, text FROM chunks ORDER BY id")]
+    def chunk_texts(self, contextual_header: bool = False) -> list[tuple[int, str]]:
+        """(id, text) of every chunk, by id; with contextual_header, Chunk.index_text(True)."""
+        section = "section" if self.has_section else "''"
+        rows = self.conn.execute(f"SELECT id, text, {section} FROM chunks ORDER BY id")
+        if contextual_header:
+            return [(r[0], with_header(r[2], r[1])) for r in rows]
+        return [(r[0], r[1]) for r in rows]
 
     def chunks_by_id(self, ids: list[int]) -> dict[int, Chunk]:
         """The chunks with these ids (those that exist and belong to a document)."""
         if not ids:
             return {}
         marks = ",".join("?" * len(ids))
-        rows = self.conn.execute(f"{_CHUNK_SELECT} WHERE c.id IN ({marks})", ids)
+        select = _CHUNK_SELECT.format(section="c.section" if self.has_section else "''")
+        rows = self.conn.execute(f"{select} WHERE c.id IN ({marks})", ids)
         return {row[0]: Chunk(*row[1:]) for row in rows}
 
     def close(self) -> None:
@@ -337,6 +352,31 @@ class LibraryStore:
             texts = self.chunks_by_id(ids)
             index.add_with_ids(embed([texts[i].text for i in ids]), np.asarray(ids, np.int64))
         self.commit_generation(index)
+
+
+def _has_column(conn: sqlite3.Connection, table: str, column: str) -> bool:
+    return any(row[1] == column for row in conn.execute(f"PRAGMA table_info({table})"))
+
+
+def _migrate(conn: sqlite3.Connection, path: Path) -> None:
+    """Bring an older library's tables up to date, in one transaction (all or nothing).
+
+    The check is repeated under the write lock: another process may have migrated meanwhile.
+    A library that cannot be changed now (read-only, busy) is still opened, for searching.
+    """
+    if _has_column(conn, "chunks", "section"):
+        return
+    try:
+        conn.execute("BEGIN IMMEDIATE")
+        try:
+            if not _has_column(conn, "chunks", "section"):
+                conn.execute(_ADD_SECTION)
+            conn.execute("COMMIT")
+        except BaseException:
+            conn.execute("ROLLBACK")
+            raise
+    except sqlite3.Error as exc:
+        log.warning("library %s: cannot add section paths now (%s)", path, exc)
 
 
 @dataclass(frozen=True)

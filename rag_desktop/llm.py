@@ -18,7 +18,7 @@ from rag_desktop.catalog import ModelEntry, ensure_file
 from rag_desktop.config import GenerationSettings
 from rag_desktop.gguf_meta import GGUFInfo, read_gguf_info
 from rag_desktop.progress import CancelToken
-from rag_desktop.prompts import build_messages
+from rag_desktop.prompts import allot_tokens, build_messages, cut_passage
 
 log = logging.getLogger(__name__)
 
@@ -116,6 +116,7 @@ class LLM:
         self.last_stats = GenerationStats()
         self.gpu_offload = False
         self.backend = "CPU"
+        self.prompt_format = "chat"
 
     # -- process plumbing -------------------------------------------------------------------
     def _start(self) -> subprocess.Popen[str]:
@@ -187,7 +188,7 @@ class LLM:
         check_fits(info, n_ctx, n_gpu)
         req = {"op": "load", "path": str(path), "n_ctx": n_ctx, "n_batch": settings.n_batch,
                "n_threads": n_threads, "n_gpu_layers": n_gpu, "family": entry.family,
-               "chat_template": info.chat_template}
+               "prompt_format": entry.prompt_format, "chat_template": info.chat_template}
         try:
             reply = self._call(req)
         except LLMError as exc:
@@ -197,6 +198,7 @@ class LLM:
             self._call({"op": "prefill", "messages": build_messages("", [])})
         except LLMError as exc:  # an odd template: questions still work, only slower to start
             log.warning("%s: no system-prompt prefill: %s", path.name, exc)
+        self.prompt_format = entry.prompt_format
         self.info = ModelInfo(
             id=entry.id, file=path.name, quant=info.quant, n_gpu_layers=reply["n_gpu_layers"],
             backend=reply["backend"], n_threads=n_threads, n_ctx=reply["n_ctx"],
@@ -209,20 +211,53 @@ class LLM:
         reply = self._call({"op": "render", "messages": messages})
         return Rendered(reply["prompt"], int(reply["n_tokens"]), list(reply.get("stop", [])))
 
+    def render_text(self, prompt: str) -> Rendered:
+        """A prompt written out already (no template), counted, with the model's stop strings."""
+        reply = self._call({"op": "render", "text": prompt})
+        return Rendered(reply["prompt"], int(reply["n_tokens"]), list(reply.get("stop", [])))
+
     def count_tokens(self, text: str) -> int:
         """Length of `text` in the loaded model's tokens."""
         return int(self._call({"op": "tokenize", "text": text})["n_tokens"])
 
+    def fit_passages(self, texts: list[str], budget: int | None) -> list[str]:
+        """`texts` (in rank order) cut to `budget` of the model's tokens in all.
+
+        Long passages lose their tails (prompts.allot_tokens); the lowest-ranked are left out
+        when a share would be too small, so the result may be shorter than `texts`.
+        """
+        if budget is None or not texts:
+            return list(texts)
+        lengths = [int(n) for n in self._call({"op": "tokenize", "texts": texts})["n_tokens"]]
+        fitted = []
+        for text, full, keep in zip(texts, lengths, allot_tokens(lengths, budget), strict=True):
+            if keep <= 0:
+                break
+            if keep < full:  # two tokens fewer: room for the " …" that marks the cut
+                head = self._call({"op": "truncate", "text": text,
+                                   "max_tokens": keep - 2})["text"]
+                text = cut_passage(head)
+            fitted.append(text)
+        return fitted
+
     def stream(
-        self, rendered: Rendered, settings: GenerationSettings, cancel: CancelToken | None = None
+        self, rendered: Rendered, settings: GenerationSettings, cancel: CancelToken | None = None,
+        *, repetition_stop: bool = True,
     ) -> Iterator[str]:
         """Yield text pieces as they are generated; a cancel stops the runner within one token.
 
+        A loop (generation.RepetitionGuard) ends the generation, with finish_reason
+        "repetition" in `last_stats`, unless `repetition_stop` is False (to record raw output).
+
         After the iterator ends, `last_stats` holds the token counts.
         """
-        self._send({"op": "generate", "prompt": rendered.prompt, "stop": rendered.stop,
-                    "max_tokens": settings.max_tokens, "temperature": settings.temperature,
-                    "top_p": settings.top_p})
+        req: dict[str, Any] = {
+            "op": "generate", "prompt": rendered.prompt, "stop": rendered.stop,
+            "max_tokens": settings.max_tokens, "temperature": settings.temperature,
+            "top_p": settings.top_p}
+        if not repetition_stop:  # the runner stops loops unless told not to
+            req["repetition"] = None
+        self._send(req)
         # The stop goes out the moment cancel() is called, not when the next token arrives.
         remove = cancel.on_cancel(self.stop) if cancel is not None else None
         try:

@@ -7,7 +7,10 @@ from collections.abc import Callable
 from dataclasses import asdict, dataclass, replace
 from typing import TYPE_CHECKING, Any
 
+from rag_desktop import gate
 from rag_desktop.config import GenerationSettings, RetrievalSettings
+from rag_desktop.grounding import grounded
+from rag_desktop.language import detect_language, refusal_sentence
 from rag_desktop.llm import LLM, ModelInfo, Rendered
 from rag_desktop.progress import CancelToken
 from rag_desktop.prompts import build_messages
@@ -34,17 +37,20 @@ class Source:
     bm25: float
     dense: float
     fused: float
+    section: str = ""  # the outline's section path ("" when the PDF has no outline)
 
     @classmethod
     def from_hit(cls, hit: SearchHit) -> Source:
         """The citation form of a library search hit."""
         c = hit.chunk
-        return cls(hit.rank, c.file, c.page, c.page_label, c.text, hit.bm25, hit.dense, hit.fused)
+        return cls(hit.rank, c.file, c.page, c.page_label, c.text, hit.bm25, hit.dense, hit.fused,
+                   c.section)
 
     def to_json(self) -> dict[str, Any]:
         """The source object of the CLI's JSON (docs/cli.md)."""
         return {"rank": self.rank, "file": self.file, "page": self.page, "text": self.text,
-                "bm25": self.bm25, "dense": self.dense, "fused": self.fused}
+                "bm25": self.bm25, "dense": self.dense, "fused": self.fused,
+                "section": self.section}
 
 
 @dataclass(frozen=True)
@@ -82,6 +88,17 @@ class Answer:
     stopped: bool = False
     cache_hit: bool = False
     original_timings: Timings | None = None
+    # True when the relevance gate refused before the model ran; `is_refused` adds the text rule.
+    refused: bool = False
+    # Share of the answer's sentences that its sources support (grounding.py); None when refused.
+    grounded: float | None = None
+
+    @property
+    def is_refused(self) -> bool:
+        """The gate refused, or the text is a refusal sentence (scoring.refused, the one rule)."""
+        from rag_desktop.scoring import refused
+
+        return refused(self.text, self.refused)
 
     def to_json(self) -> dict[str, Any]:
         """The `ask --json` document (docs/cli.md)."""
@@ -89,7 +106,8 @@ class Answer:
                "dropped_chunks": self.dropped_chunks, "model": self.model.to_json(),
                "sources": [s.to_json() for s in self.sources],
                "timings": self.timings.to_json(), "stopped": self.stopped,
-               "cache_hit": self.cache_hit}
+               "cache_hit": self.cache_hit, "refused": self.is_refused,
+               "grounded": self.grounded}
         if self.original_timings is not None:
             out["original_timings"] = self.original_timings.to_json()
         return out
@@ -128,12 +146,15 @@ class Pipeline:
         return self.llm.load(self.catalog.get(model_id), self.generation)
 
     def _budgeted(self, question: str, sources: list[Source]) -> tuple[Rendered, int]:
-        """Render the prompt, dropping the lowest-ranked chunks until it fits the context."""
+        """Render the prompt with the passages cut to the context's token budget
+        (GenerationSettings.context_tokens), then drop the lowest-ranked chunks until it fits
+        the model's window; returns the prompt and how many chunks were left out."""
         assert self.llm.info is not None
         budget = self.llm.info.n_ctx - self.generation.max_tokens
-        kept = list(sources)
+        texts = self.llm.fit_passages([s.text for s in sources], self.generation.context_tokens)
+        kept = list(zip(sources, texts, strict=False))
         while True:
-            passages = [(passage_label(s), s.text) for s in kept]
+            passages = [(passage_label(s), text) for s, text in kept]
             rendered = self.llm.render(build_messages(question, passages))
             if rendered.n_tokens <= budget or not kept:
                 return rendered, len(sources) - len(kept)
@@ -158,8 +179,13 @@ class Pipeline:
             if hit is not None:
                 return self._from_cache(hit, t0, on_token)
         result = self.library.search(question, k=retrieval.k, bm25_weight=retrieval.bm25_weight,
-                                     k_per_leg=retrieval.k_per_leg)
+                                     k_per_leg=retrieval.k_per_leg, fusion=retrieval.fusion,
+                                     rrf_c=retrieval.rrf_c,
+                                     one_chunk_per_page=retrieval.one_chunk_per_page,
+                                     leg_seats=retrieval.leg_seats)
         sources = [Source.from_hit(h) for h in result.hits]
+        if retrieval.gate and not gate.passes(self.library.manifest.embedding_model, result):
+            return self._refuse(question, sources, result.retrieval_s, t0, on_token)
         rendered, dropped = self._budgeted(question, sources)
         text, first, t_send = [], None, time.perf_counter()
         for piece in self.llm.stream(rendered, self.generation, cancel):
@@ -171,11 +197,27 @@ class Pipeline:
         stats = self.llm.last_stats
         timings = _timings(result.retrieval_s, t0, t_send, first, t_end,
                            stats.prompt_tokens, stats.completion_tokens)
-        answer = Answer(question, "".join(text).strip(), sources[: len(sources) - dropped],
-                        self.llm.info, timings, dropped, stats.stopped)
+        answer_text, cited = "".join(text).strip(), sources[: len(sources) - dropped]
+        share = grounded(answer_text, [s.text for s in cited]).share
+        answer = Answer(question, answer_text, cited, self.llm.info, timings, dropped,
+                        stats.stopped, grounded=share)
         if cache_key is not None and self.cache is not None and not answer.stopped:
             self.cache.put(cache_key, answer)
         return answer
+
+    def _refuse(self, question: str, sources: list[Source], retrieval_s: float, t0: float,
+                on_token: TokenCallback | None) -> Answer:
+        """The gate's answer: the refusal sentence in the question's language, no model call.
+
+        The closest passages stay attached, so the user can still read what was found.
+        """
+        assert self.llm.info is not None
+        text = refusal_sentence(detect_language(question))
+        if on_token is not None:
+            on_token(text)
+        total = time.perf_counter() - t0
+        timings = Timings(retrieval_s=retrieval_s, total_s=total)
+        return Answer(question, text, sources, self.llm.info, timings, refused=True)
 
     def _cache_key(self, question: str, retrieval: RetrievalSettings) -> str:
         from rag_desktop.cache import cache_key
@@ -213,4 +255,5 @@ def answer_from_json(d: dict[str, Any]) -> Answer:
         timings=Timings(**d["timings"]), dropped_chunks=d["dropped_chunks"],
         stopped=d["stopped"], cache_hit=d["cache_hit"],
         original_timings=Timings(**orig) if orig else None,
+        refused=d.get("refused", False), grounded=d.get("grounded"),
     )

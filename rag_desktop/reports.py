@@ -6,9 +6,11 @@ import csv
 import io
 import json
 import platform
+import secrets
 import shutil
 import subprocess
 from dataclasses import asdict
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -145,6 +147,12 @@ def write_reports(out_dir: Path, rows: list[EvalRow], run_info: dict[str, Any]) 
 # -- run.json -----------------------------------------------------------------------------
 
 
+def new_run_id() -> tuple[str, str]:
+    """A fresh (run_id, started_at): UTC timestamp plus random hex, and ISO time."""
+    now = datetime.now(UTC)
+    return f"{now:%Y%m%dT%H%M%SZ}-{secrets.token_hex(3)}", now.isoformat(timespec="seconds")
+
+
 def _cpu_model() -> str:
     try:
         for line in Path("/proc/cpuinfo").read_text(encoding="utf-8").splitlines():
@@ -197,6 +205,7 @@ def run_info(cfg: EvalConfig, library: Library, run_id: str, started_at: str,
              total_rows: int) -> dict[str, Any]:
     """The run.json document, less the finishing fields that run_evaluation adds."""
     from rag_desktop.evaluation import config_label
+    from rag_desktop.scoring import scorer_model
 
     return {
         "run_id": run_id, "started_at": started_at, "machine": machine_info(),
@@ -209,7 +218,8 @@ def run_info(cfg: EvalConfig, library: Library, run_id: str, started_at: str,
                      "configs": [config_label(w) for w in cfg.bm25_weights], "k": cfg.k,
                      "limit": cfg.limit, "questions_file": cfg.questions_file,
                      "n_questions": min(len(cfg.questions), cfg.limit or len(cfg.questions)),
-                     "scorer": cfg.scorer or library.manifest.embedding_model,
+                     "scorer_model": scorer_model(cfg.scorer_model),
+                     "scorer_model_asked": cfg.scorer_model,
                      "use_cache": cfg.use_cache, "max_tokens": cfg.max_tokens,
                      "n_gpu_layers": cfg.n_gpu_layers, "total_rows": total_rows},
     }
@@ -306,17 +316,18 @@ def _plot_summary(summary: list[SummaryRow]) -> Any:
     left, right = fig.subplots(1, 2, width_ratios=[2, 1])
     metrics = [("mean cosine", [s.cosine_mean for s in summary]),
                ("page-hit rate", [s.page_hit_rate for s in summary]),
-               ("refusal accuracy", [s.refusal_accuracy for s in summary])]
+               ("refusal accuracy", [s.refusal_accuracy for s in summary]),
+               ("mean grounded", [s.grounded_mean for s in summary])]
     width = 0.8 / len(metrics)
     for i, (name, values) in enumerate(metrics):
-        xs = [j + (i - 1) * width for j in range(len(summary))]
+        xs = [j + (i - (len(metrics) - 1) / 2) * width for j in range(len(summary))]
         bars = left.bar(xs, [v or 0.0 for v in values], width, label=name)
         left.bar_label(bars, labels=["-" if v is None else f"{v:.2f}" for v in values],
                        fontsize=8)
     left.set_xticks(range(len(summary)), labels)
     left.set_ylim(0, 1.3)
     left.set_title("Answer quality")
-    left.legend(loc="upper center", ncol=3, fontsize=9)
+    left.legend(loc="upper center", ncol=len(metrics), fontsize=9)
     med = [s.response_time_median_s or 0.0 for s in summary]
     p95 = [s.response_time_p95_s or 0.0 for s in summary]
     right.bar(range(len(summary)), med, 0.6, label="median", color="tab:gray")

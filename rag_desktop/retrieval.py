@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections import defaultdict
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -11,8 +12,9 @@ from langchain_core.documents import Document
 from langchain_core.retrievers import BaseRetriever
 from pydantic import ConfigDict, PrivateAttr
 
+from rag_desktop import fusion as fusion_fn
 from rag_desktop.embeddings import Embedder
-from rag_desktop.textindex import Tokenizer, tokenize
+from rag_desktop.textindex import Tokenizer, stem, tokenize
 
 try:  # langchain-classic holds it since LangChain 1.0; older releases kept it in langchain
     from langchain_classic.retrievers import EnsembleRetriever
@@ -114,22 +116,29 @@ class _DenseChunkRetriever(BaseRetriever):
             self._memo[query] = np.asarray(self.embedder.embed_query(query), dtype=np.float32)
         return self._memo[query]
 
-    def _get_relevant_documents(
-        self, query: str, *, run_manager: CallbackManagerForRetrieverRun
-    ) -> list[Document]:
+    def top(self, query: str, n: int) -> tuple[list[int], list[float]]:
+        """The ids and cosines of the n chunks nearest to the query."""
         import faiss
 
-        n = min(self.k, int(self.index.ntotal))
-        vector = self.vector(query)[None, :]
+        n = min(n, int(self.index.ntotal))
+        if n <= 0:
+            return [], []
         # One query on one thread: OpenMP's spin-waits made a 10k search 100x slower while other
         # processes held the cores (docs/performance.md, B3).
         threads = faiss.omp_get_max_threads()
         faiss.omp_set_num_threads(1)
         try:
-            _, ids = self.index.search(vector, n)
+            scores, ids = self.index.search(self.vector(query)[None, :], n)
         finally:
             faiss.omp_set_num_threads(threads)
-        return [Document(page_content="", metadata={"chunk_id": int(i)}) for i in ids[0] if i >= 0]
+        kept = [(int(i), float(s)) for i, s in zip(ids[0], scores[0], strict=True) if i >= 0]
+        return [i for i, _ in kept], [s for _, s in kept]
+
+    def _get_relevant_documents(
+        self, query: str, *, run_manager: CallbackManagerForRetrieverRun
+    ) -> list[Document]:
+        ids, _ = self.top(query, self.k)
+        return [Document(page_content="", metadata={"chunk_id": i}) for i in ids]
 
 
 class _FusionRetriever(EnsembleRetriever):
@@ -147,6 +156,16 @@ class _FusionRetriever(EnsembleRetriever):
         return ranked
 
 
+@dataclass(frozen=True)
+class Scored:
+    """One ranked chunk: raw BM25 score, dense cosine, and the fused score it was ranked by."""
+
+    chunk_id: int
+    bm25: float
+    dense: float
+    fused: float
+
+
 class SearchState:
     """What one generation needs for search: the FAISS index and the BM25 leg over its chunks."""
 
@@ -154,30 +173,115 @@ class SearchState:
                  tokenizer: Tokenizer) -> None:
         self.generation = generation
         self.index = index
+        self.tokenizer = tokenizer
         self.bm25 = (
             BM25ChunkRetriever.from_texts([r[0] for r in rows], [r[1] for r in rows], tokenizer)
             if rows else None
         )
         self.position = {row[0]: i for i, row in enumerate(rows)}
+        self._vectors: dict[str, np.ndarray] = {}  # the last query's embedding, for every leg
+        self._stems: set[str] | None = None  # the corpus's terms as stems, for unknown_share
 
-    def search(self, query: str, embedder: Embedder, k: int, bm25_weight: float,
-               k_per_leg: int) -> list[tuple[int, float, float, float]]:
-        """(chunk id, raw BM25, dense cosine, fused) for the top k, best first."""
+    def _dense(self, embedder: Embedder, k: int) -> _DenseChunkRetriever:
+        """The dense leg, sharing this state's memo so a query is embedded once."""
+        dense = _DenseChunkRetriever(index=self.index, embedder=embedder, k=k)
+        dense._memo = self._vectors
+        return dense
+
+    def search(self, query: str, embedder: Embedder, n: int, bm25_weight: float,
+               k_per_leg: int, fusion: str = "rrf", rrf_c: int = 60) -> list[Scored]:
+        """The top n chunks, best first, fused by `fusion` ("rrf" or "convex")."""
         if self.bm25 is None or self.index.ntotal == 0:
             return []
         self.bm25.k = k_per_leg
-        dense = _DenseChunkRetriever(index=self.index, embedder=embedder, k=k_per_leg)
-        fusion = _FusionRetriever(
-            retrievers=[self.bm25, dense], weights=[bm25_weight, 1.0 - bm25_weight],
-            id_key="chunk_id",
-        )
+        if query not in self._vectors:
+            self._vectors.clear()
+        dense = self._dense(embedder, k_per_leg)
+        if fusion == "convex":
+            ids, fused = self._convex(query, dense, bm25_weight)
+        elif fusion == "rrf":
+            ids, fused = self._rrf(query, dense, bm25_weight, rrf_c)
+        else:
+            raise ValueError(f"unknown fusion {fusion!r}; use 'rrf' or 'convex'")
         # A vector without a chunk (a damaged library, see check()) must not become a hit.
-        docs = [d for d in fusion.invoke(query) if d.metadata["chunk_id"] in self.position][:k]
-        ids = [int(doc.metadata["chunk_id"]) for doc in docs]
+        ids = [i for i in ids if i in self.position][:n]
         bm25_scores = self.bm25.scores(query)
+        cosines = self.cosines(query, dense, ids)
+        return [Scored(i, float(bm25_scores[self.position[i]]), float(cos), float(fused[i]))
+                for i, cos in zip(ids, cosines, strict=True)]
+
+    def _rrf(self, query: str, dense: _DenseChunkRetriever, bm25_weight: float,
+             rrf_c: int) -> tuple[list[int], dict[int, float]]:
+        """LangChain's EnsembleRetriever: the fusion the product specifies."""
+        assert self.bm25 is not None
+        fusion = _FusionRetriever(retrievers=[self.bm25, dense],
+                                  weights=[bm25_weight, 1.0 - bm25_weight], c=rrf_c,
+                                  id_key="chunk_id")
+        docs = fusion.invoke(query)
+        return ([int(d.metadata["chunk_id"]) for d in docs],
+                {int(d.metadata["chunk_id"]): float(d.metadata["fused"]) for d in docs})
+
+    def _convex(self, query: str, dense: _DenseChunkRetriever,
+                bm25_weight: float) -> tuple[list[int], dict[int, float]]:
+        """Min-max normalised scores of both legs' candidates, mixed w : 1 - w."""
+        assert self.bm25 is not None
+        run = CallbackManagerForRetrieverRun.get_noop_manager()
+        keyword = [int(d.metadata["chunk_id"]) for d in
+                   self.bm25._get_relevant_documents(query, run_manager=run)]
+        semantic = [int(d.metadata["chunk_id"]) for d in
+                    dense._get_relevant_documents(query, run_manager=run)]
+        candidates = [i for i in dict.fromkeys(semantic + keyword) if i in self.position]
+        if not candidates:
+            return [], {}
+        raw = self.bm25.scores(query)
+        bm25 = np.asarray([raw[self.position[i]] for i in candidates])
+        cos = self.cosines(query, dense, candidates)
+        mixed = fusion_fn.convex(bm25, cos, bm25_weight)
+        fused = {i: float(v) for i, v in zip(candidates, mixed, strict=True)}
+        return fusion_fn.order_by(fused), fused
+
+    def cosines(self, query: str, dense: _DenseChunkRetriever, ids: list[int]) -> np.ndarray:
+        """The dense cosine of each chunk id to the query (also for chunks the leg missed)."""
+        if not ids:
+            return np.zeros(0, dtype=np.float32)
         vectors = self.index.reconstruct_batch(np.asarray(ids, dtype=np.int64))
-        cosines = vectors @ dense.vector(query)
-        return [
-            (i, float(bm25_scores[self.position[i]]), float(cos), float(doc.metadata["fused"]))
-            for i, cos, doc in zip(ids, cosines, docs, strict=True)
-        ]
+        return np.asarray(vectors @ dense.vector(query), dtype=np.float32)
+
+    def leg_tops(self, query: str, embedder: Embedder) -> list[int]:
+        """The chunk id that each leg alone ranks first (BM25's, then the dense leg's)."""
+        tops: list[int] = []
+        if self.bm25 is not None:
+            scores = self.bm25.scores(query)
+            if scores.size and scores.max() > 0:
+                tops.append(self.bm25.chunk_ids[int(np.argmax(scores))])
+        ids, _ = self._dense(embedder, 1).top(query, 1)
+        return tops + [i for i in ids if i in self.position]
+
+    def top_cosine(self, query: str, embedder: Embedder) -> float:
+        """The best dense cosine of any chunk to the query (the relevance gate's first signal)."""
+        _, scores = self._dense(embedder, 1).top(query, 1)
+        return scores[0] if scores else 0.0
+
+    def unknown_share(self, query: str) -> float:
+        """IDF-weighted share of the query's topic terms absent from every chunk (stems too)."""
+        if self.bm25 is None:
+            return 1.0
+        bm = self.bm25.bm25
+        if self._stems is None:
+            self._stems = {stem(t) for t in bm.idf}
+        stems = self._stems
+        return fusion_fn.unknown_share(
+            self.tokenizer(query), lambda t: t in bm.idf or stem(t) in stems, bm.idf,
+            fusion_fn.unknown_term_idf(bm.corpus_size))
+
+    def coverage(self, query: str, chunk_ids: list[int]) -> float:
+        """IDF-weighted share of the query's topic terms found in the given chunks."""
+        if self.bm25 is None:
+            return 0.0
+        bm = self.bm25.bm25
+        found: set[str] = set()
+        for i in chunk_ids:
+            if i in self.position:
+                found.update(bm.doc_freqs[self.position[i]])
+        return fusion_fn.coverage(self.tokenizer(query), found, bm.idf,
+                                  fusion_fn.unknown_term_idf(bm.corpus_size))

@@ -23,8 +23,14 @@ from typing import Any, TextIO
 
 import llama_cpp  # noqa: I001  (must come first; see the module docstring)
 
-from rag_desktop.generation import Decoder, GenerationResult
-from rag_desktop.prompts import FAMILY_STOPS, fold_system, render_family
+from rag_desktop.generation import Decoder, GenerationResult, RepetitionRule
+from rag_desktop.prompts import (
+    COMPLETION_STOPS,
+    FAMILY_STOPS,
+    fold_system,
+    render_completion,
+    render_family,
+)
 
 _OFFLOAD_RE = re.compile(r"offloaded (\d+)/(\d+) layers to GPU")
 
@@ -75,6 +81,7 @@ class Runner:
         self.llm: llama_cpp.Llama | None = None
         self.decoder: Decoder | None = None
         self.family = "chatml"
+        self.prompt_format = "chat"
         self.template: Any = None
         self.stop_requested = threading.Event()
         self.log = _Log()
@@ -97,6 +104,7 @@ class Runner:
         )
         self.decoder = Decoder(self.llm)
         self.family = req.get("family") or "chatml"
+        self.prompt_format = req.get("prompt_format") or "chat"
         self.template = self._jinja(req.get("chat_template"))
         n_layers = int(self.llm.metadata.get(f"{self.llm.metadata.get('general.architecture')}"
                                              ".block_count", 0) or 0)
@@ -120,8 +128,12 @@ class Runner:
         return self.llm
 
     def op_render(self, req: dict[str, Any]) -> dict[str, Any]:
+        """Render messages in the model's prompt format, or take a finished `text` as it is."""
         self._model()
-        prompt, stops = self._render(req["messages"])
+        if "text" in req:
+            prompt, stops = req["text"], self._stops()
+        else:
+            prompt, stops = self._render(req["messages"])
         tokens = self._tokenize(prompt)
         self._tokens = (prompt, tokens)  # generate reuses these: no second tokenization
         stops = [s for s in dict.fromkeys(stops) if s]  # an empty stop string ends at once
@@ -154,20 +166,32 @@ class Runner:
         assert decoder is not None and decoder.llm is llm
         result = GenerationResult()
         seed = req.get("seed")
+        # On unless the request turns it off ("repetition": null), as benchmarks that
+        # record raw generations do; a dict overrides the rule's numbers.
+        rule = req.get("repetition", {})
+        repetition = RepetitionRule(**rule) if rule is not None else None
         for text in decoder.generate(
             tokens, max_tokens=int(req["max_tokens"]), temperature=float(req["temperature"]),
             top_p=float(req["top_p"]), stop=list(req.get("stop") or []),
             should_stop=self.stop_requested.is_set, seed=None if seed is None else int(seed),
-            result=result,
+            result=result, repetition=repetition,
         ):
             self.send({"event": "token", "text": text})
         return {"ok": True, "event": "done", "prompt_tokens": result.prompt_tokens,
                 "completion_tokens": result.completion_tokens, "stopped": result.stopped,
                 "finish_reason": result.finish_reason, "reused_tokens": result.reused_tokens}
 
-    def _render(self, messages: list[dict[str, str]]) -> tuple[str, list[str]]:
-        """(prompt, stop strings) from the GGUF's template, or the family's when it has none."""
+    def _stops(self) -> list[str]:
+        """The stop strings of the model's family and prompt format (before its template's)."""
         stops = list(FAMILY_STOPS.get(self.family, []))
+        return stops + COMPLETION_STOPS if self.prompt_format == "completion" else stops
+
+    def _render(self, messages: list[dict[str, str]]) -> tuple[str, list[str]]:
+        """(prompt, stop strings) in the model's prompt format: plain text for "completion",
+        else the GGUF's chat template, or the family's when it has none."""
+        stops = self._stops()
+        if self.prompt_format == "completion":
+            return render_completion(messages), stops
         if self.template is not None:
             result = apply_template(self.template, messages)
             return result.prompt, stops + _as_list(result.stop)
@@ -182,8 +206,21 @@ class Runner:
         return tokens
 
     def op_tokenize(self, req: dict[str, Any]) -> dict[str, Any]:
-        tokens = self._model().tokenize(req["text"].encode("utf-8"), add_bos=False, special=True)
+        """Token counts of `text`, or of each of `texts` (passages are counted as plain text)."""
+        llm = self._model()
+        if "texts" in req:
+            return {"ok": True, "n_tokens": [
+                len(llm.tokenize(t.encode("utf-8"), add_bos=False, special=False))
+                for t in req["texts"]]}
+        tokens = llm.tokenize(req["text"].encode("utf-8"), add_bos=False, special=True)
         return {"ok": True, "n_tokens": len(tokens)}
+
+    def op_truncate(self, req: dict[str, Any]) -> dict[str, Any]:
+        """The text of the first `max_tokens` tokens of `text`."""
+        llm = self._model()
+        tokens = llm.tokenize(req["text"].encode("utf-8"), add_bos=False, special=False)
+        head = llm.detokenize(tokens[: max(0, int(req["max_tokens"]))])
+        return {"ok": True, "text": head.decode("utf-8", errors="ignore")}
 
     def op_close(self, req: dict[str, Any]) -> dict[str, Any]:
         if self.llm is not None:

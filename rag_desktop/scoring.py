@@ -1,4 +1,4 @@
-"""Scores of one answer: cosine to the reference, page hit and rank, and refusal detection."""
+"""Scores of one answer: cosine to the reference, page hit and rank, and whether it refused."""
 
 from __future__ import annotations
 
@@ -8,25 +8,46 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from rag_desktop.config import DEFAULT_EMBEDDING_MODEL, SCORER_MODEL
+from rag_desktop.language import REFUSALS
+
 if TYPE_CHECKING:
     from rag_desktop.embeddings import Embedder
 
-# Phrases with which an answer says that the documents lack the answer. The first is the
-# sentence the system prompt asks for (prompts.SYSTEM_PROMPT); the rest are common variants.
-_REFUSAL_PATTERNS = [
-    r"\b(documents?|context|passages?|text|manual)\b[^.!?\n]{0,40}\b(do|does|did)\s*(not|n't)\s+"
-    r"(contain|include|mention|provide|say|cover|have)",
-    r"\b(not|no)\b[^.!?\n]{0,20}\b(mentioned|found|provided|covered|included|specified)\b"
-    r"[^.!?\n]{0,30}\b(documents?|context|passages?|text|manual)\b",
-    r"\bno (information|mention|details?)\b[^.!?\n]{0,40}\b(about|on|regarding|in)\b",
-    r"\b(cannot|can ?not|can't|unable to|am not able to)\s+(find|answer|determine|tell)\b",
-    r"\bi (do not|don't) know\b",
-    r"\bnot (contained|available) in the (documents?|context|passages?)\b",
-    # Korean: "문서에 (그런) 내용이 없습니다", "답을 찾을 수 없습니다", "알 수 없습니다".
-    r"(문서|자료|본문|문맥)[^.!?\n]{0,20}(없|않)",
-    r"(찾을 수 없|알 수 없|답할 수 없)",
-]
-_REFUSAL = re.compile("|".join(f"(?:{p})" for p in _REFUSAL_PATTERNS), re.IGNORECASE)
+# A refusal is a short answer that *is* one of the refusal sentences. A one-sentence tail after
+# it ("… about printers.") is allowed; longer text is an answer, or an echoed prompt (which
+# quotes the sentence in its middle), and never counts as a refusal.
+_MAX_REFUSAL_TAIL = 80  # characters after the refusal sentence
+_CITATIONS = re.compile(r"\[\s*\d+(?:\s*[,;–-]\s*\d+)*\s*\]")
+_EDGE = "\"'“”‘’「」『』«»*_()[] \t\r\n"  # quotes, emphasis and brackets around a sentence
+_END_PUNCT = ".!?。！？…:;,"
+
+
+def _normal(text: str) -> str:
+    """Lowercase, citations dropped, whitespace collapsed, edge quotes and end punctuation off."""
+    text = " ".join(_CITATIONS.sub(" ", text).casefold().split())
+    previous = None
+    while previous != text:
+        previous = text
+        text = text.strip(_EDGE).rstrip(_END_PUNCT)
+    return text
+
+
+_REFUSAL_KEYS = tuple(_normal(s) for s in REFUSALS.values())
+_SENTENCE_BREAK = re.compile(r"[.!?。！？]\s|\n")
+
+
+def scorer_model(model_id: str = SCORER_MODEL) -> str:
+    """The embedding model that scores answers when `model_id` is asked for.
+
+    The multilingual default (config.SCORER_MODEL, USE) falls back to MiniLM where its wheel is
+    not installed; any other id is used as given (get_embedder names the known ones if it is wrong).
+    """
+    from rag_desktop.embeddings import embedding_model_available
+
+    if model_id == SCORER_MODEL and not embedding_model_available(SCORER_MODEL):
+        return DEFAULT_EMBEDDING_MODEL
+    return model_id
 
 
 def cosine(embedder: Embedder, a: str, b: str) -> float:
@@ -59,13 +80,41 @@ def page_hit(ref_pages: Iterable[int], source_pages: Sequence[int]) -> tuple[boo
 
 
 def is_refusal(text: str) -> bool:
-    """True when the answer says that the documents do not contain the answer."""
-    return bool(_REFUSAL.search(" ".join(text.split())))
+    """True when the answer text *is* a refusal sentence (language.REFUSALS), not just quotes one.
+
+    It equals one, ignoring case, whitespace, quotes, citations and end punctuation ("The
+    documents do not contain the answer"), is one sentence that starts with one and stays short
+    ("The documents do not contain the answer about printers."), or repeats one (a looping
+    model). An echoed prompt, which quotes the sentence inside its instructions, is no refusal.
+    """
+    norm = _normal(text)
+    if not norm:
+        return False
+    for key in _REFUSAL_KEYS:
+        if norm == key:
+            return True
+        if norm.startswith(key):
+            tail = _normal(norm[len(key):])
+            if not tail or _is_refusal_repeat(tail):
+                return True
+            if len(tail) <= _MAX_REFUSAL_TAIL and not _SENTENCE_BREAK.search(tail):
+                return True
+    return False
 
 
-def refused(text: str) -> bool:
-    """Alias of is_refusal, named like the results.csv column."""
-    return is_refusal(text)
+def _is_refusal_repeat(tail: str) -> bool:
+    """The rest of a refusal is the same sentence again (and again)."""
+    return all(_normal(part) in _REFUSAL_KEYS
+               for part in re.split(r"(?<=[.!?。！？])\s*", tail) if _normal(part))
+
+
+def refused(text: str, gate_refused: bool = False) -> bool:
+    """The one refusal rule: the relevance gate refused, or the text is a refusal sentence.
+
+    results.csv's `refused`, summary.csv's refusal accuracy and `ask --json`'s "refused" all
+    come from here.
+    """
+    return gate_refused or is_refusal(text)
 
 
 def refusal_correct(expects_refusal: bool, did_refuse: bool) -> bool:

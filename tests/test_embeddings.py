@@ -47,3 +47,11 @@ def test_a_cancel_before_embedding_embeds_nothing(embedder) -> None:  # type: ig
     with pytest.raises(Cancelled):
         embedder.embed_documents(TEXTS * 300, cancel=token)  # stops while counting tokens
     assert embedder.documents_embedded == before
+
+
+def test_count_tokens_agrees_with_the_model_below_its_window(embedder) -> None:  # type: ignore[no-untyped-def]
+    long_text = PROSE * 40  # far past 256 word pieces
+    counted = embedder.count_tokens([*TEXTS, long_text])
+    truncated = embedder.token_lengths([*TEXTS, long_text])
+    assert counted[:-1] == truncated[:-1]  # the same tokenizer, specials included
+    assert truncated[-1] == embedder.max_tokens == 256 < counted[-1]

@@ -24,7 +24,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from rag_desktop import cli
-from rag_desktop.config import DEFAULT_MODEL_ID, HOME_ENV
+from rag_desktop.config import DEFAULT_MODEL_ID, HOME_ENV, SCORER_MODEL
 from rag_desktop.evaluation import (
     RESULTS_COLUMNS,
     SUMMARY_COLUMNS,
@@ -38,6 +38,7 @@ from rag_desktop.evaluation import (
 from rag_desktop.progress import Cancelled, CancelToken, ProgressEvent
 from rag_desktop.questions import NOT_IN_DOCUMENT, load_questions
 from rag_desktop.reports import PLOT_FILES, ResultsWriter, read_results
+from rag_desktop.scoring import scorer_model
 from tests.conftest import REPO, dev_questions
 
 BROKEN = "broken-model"
@@ -123,6 +124,7 @@ def test_rows_carry_the_core_timings_and_scores(run: Run) -> None:
         assert r.page_hit == (r.first_hit_rank is not None)
         assert r.page_hit == (r.source_pages in r.ref_pages.split(";"))
         assert r.refused is not None and r.cache_hit is False
+        assert r.grounded is None or 0.0 <= r.grounded <= 1.0
 
 
 def test_results_csv_schema_and_round_trip(run: Run) -> None:
@@ -131,7 +133,7 @@ def test_results_csv_schema_and_round_trip(run: Run) -> None:
         header = next(csv.reader(f))
     assert tuple(header) == RESULTS_COLUMNS
     assert header[:4] == ["run_id", "started_at", "model_id", "model_file"]
-    assert header[-4:] == ["cache_hit", "error", "ref_pages", "source_pages"]
+    assert header[-5:] == ["cache_hit", "error", "ref_pages", "source_pages", "grounded"]
     assert read_results(path) == run.rows
 
 
@@ -151,7 +153,7 @@ def test_results_rows_round_trip_exactly(tmp_path_factory: pytest.TempPathFactor
                  backend="CPU", config="bm25-0.3_f-0.7", bm25_weight=0.3, k=4, question_id="q1",
                  question=question, answer=answer, reference_answer="참조 답", cosine=cosine,
                  page_hit=hit, first_hit_rank=rank, response_time_s=time_s, cache_hit=False,
-                 error="", ref_pages="4;5", source_pages="")
+                 error="", ref_pages="4;5", source_pages="", grounded=cosine)
     row = EvalRow(**cells)  # type: ignore[arg-type]
     path = tmp_path_factory.mktemp("rt") / "results.csv"
     writer = ResultsWriter(path, resume=False)
@@ -201,6 +203,7 @@ def _recompute(results: list[dict[str, str]]) -> dict[tuple[str, str], dict[str,
             if ok else None,
             "refusal_accuracy": statistics.fmean(refusal) if refusal else None,
             "cache_hits": sum(r["cache_hit"] == "true" for r in ok),
+            "grounded_mean": statistics.fmean(col("grounded")) if col("grounded") else None,
         }
     return out
 
@@ -223,13 +226,15 @@ def test_summary_equals_a_recomputation_from_results(run: Run) -> None:
 def test_summarize_scores_refusal_items_by_refusal_not_cosine(run: Run) -> None:
     good = next(r for r in run.rows if not r.error)
     items = [replace(good, question_id="a", reference_answer=NOT_IN_DOCUMENT, cosine=None,
-                     refused=True, response_time_s=1.0),
+                     refused=True, response_time_s=1.0, grounded=None),
              replace(good, question_id="b", reference_answer=NOT_IN_DOCUMENT, cosine=None,
-                     refused=False, response_time_s=2.0),
-             replace(good, question_id="c", cosine=0.5, refused=False, response_time_s=3.0),
+                     refused=False, response_time_s=2.0, grounded=0.25),
+             replace(good, question_id="c", cosine=0.5, refused=False, response_time_s=3.0,
+                     grounded=0.75),
              replace(good, question_id="d", error="boom", response_time_s=None, cosine=None)]
     (s,) = summarize(items)
     assert (s.n, s.errors, s.cosine_mean, s.refusal_accuracy) == (4, 1, 0.5, pytest.approx(2 / 3))
+    assert s.grounded_mean == 0.5
     assert s.response_time_median_s == 2.0
 
 
@@ -240,6 +245,8 @@ def test_run_json_and_plots(run: Run, dev_library) -> None:  # type: ignore[no-u
     assert info["library"]["manifest"]["embedding_model"] == dev_library.manifest.embedding_model
     assert info["library"]["version"] == dev_library.version
     assert info["versions"]["llama-cpp-python"] and info["settings"]["k"] == 1
+    assert info["settings"]["scorer_model"] == scorer_model(SCORER_MODEL)
+    assert info["settings"]["scorer_model_asked"] == SCORER_MODEL
     for name in PLOT_FILES:
         data = (run.out / name).read_bytes()
         assert data[:8] == b"\x89PNG\r\n\x1a\n" and len(data) > 10_000

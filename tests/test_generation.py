@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import codecs
 from collections.abc import Iterator
 
 import llama_cpp
@@ -9,7 +10,13 @@ import pytest
 
 from rag_desktop.catalog import load_catalog
 from rag_desktop.config import DEFAULT_MODEL_ID
-from rag_desktop.generation import Decoder, GenerationResult, StopScanner
+from rag_desktop.generation import (
+    Decoder,
+    GenerationResult,
+    RepetitionGuard,
+    RepetitionRule,
+    StopScanner,
+)
 
 PROMPTS = [
     "<|im_start|>system\nYou answer questions about manuals.<|im_end|>\n<|im_start|>user\n"
@@ -115,3 +122,64 @@ def test_sampling_follows_the_seed(llm: llama_cpp.Llama) -> None:
     first, again = sample(7), sample(7)
     assert first == again and first.strip()
     assert any(sample(seed) != first for seed in range(8, 12))
+
+
+def _guarded(pieces: list[tuple[int, str]], rule: RepetitionRule | None = None) -> tuple[str, bool]:
+    guard = RepetitionGuard(rule)
+    shown = ""
+    for token, text in pieces:
+        shown += guard.feed(token, text)
+        if guard.stopped:
+            break
+    return shown + guard.flush(), guard.stopped
+
+
+def _tokens(llm: llama_cpp.Llama, text: str) -> list[tuple[int, str]]:
+    """`text` as the model's (token, piece) stream, as the decode loop feeds the guard."""
+    utf8 = codecs.getincrementaldecoder("utf-8")()
+    ids = llm.tokenize(text.encode(), add_bos=False, special=False)
+    return [(t, utf8.decode(llm.detokenize([t]))) for t in ids]
+
+
+def test_the_guard_cuts_a_repeated_sentence_before_it_is_shown(llm: llama_cpp.Llama) -> None:
+    loop = "Use lilypond-book for that. " + "The --pdf option is used to generate PDF files. " * 10
+    shown, stopped = _guarded(_tokens(llm, loop))
+    assert stopped
+    once = "Use lilypond-book for that. The --pdf option is used to generate PDF files."
+    assert shown.strip() == once
+
+
+def test_the_guard_cuts_a_korean_loop_and_a_counting_loop(llm: llama_cpp.Llama) -> None:
+    shown, stopped = _guarded(_tokens(llm, "설치는 make로 합니다. " + "어떻게 하나요? " * 30))
+    assert stopped and shown.strip() == "설치는 make로 합니다. 어떻게 하나요?"
+    counting = "The sections are " + ", ".join(f"1.1.{i}" for i in range(1, 23)) + "."
+    shown, stopped = _guarded(_tokens(llm, counting))
+    assert stopped and shown.startswith("The sections are 1.1.1, 1.1.2") and "1.1.9" not in shown
+
+
+def test_the_guard_leaves_normal_answers_whole(llm: llama_cpp.Llama) -> None:
+    from benchmarks.devsets import dev_sets
+
+    answers = [item["reference_answer"] for devset in dev_sets() for item in devset.items()]
+    answers.append("Steps:\n1. Run make.\n2. Run make install.\n\\begin{itemize}\n  \\item A\n"
+                   "  \\item B\n  \\item C\n\\end{itemize}\nSee [1] and [2].")
+    assert len(answers) > 60
+    for answer in answers:
+        shown, stopped = _guarded(_tokens(llm, answer))
+        assert (shown, stopped) == (answer, False)
+
+
+def test_a_looping_generation_stops_with_reason_repetition(llm: llama_cpp.Llama) -> None:
+    prompt = ("<|im_start|>user\nWrite the sentence 'The pdf option makes PDF files.' twenty "
+              "times.<|im_end|>\n<|im_start|>assistant\n")
+    tokens = llm.tokenize(prompt.encode(), add_bos=True, special=True)
+    decoder = Decoder(llm)
+    decoder.reset()
+    raw, raw_result = _ours(decoder, tokens, 120)
+    result = GenerationResult()
+    cut = "".join(decoder.generate(tokens, max_tokens=120, temperature=0.0, top_p=1.0, stop=[],
+                                   should_stop=lambda: False, result=result,
+                                   repetition=RepetitionRule()))
+    assert raw_result.finish_reason == "length"  # without the guard it runs to the limit
+    assert result.finish_reason == "repetition" and result.completion_tokens < 120
+    assert raw.startswith(cut) and len(cut) < len(raw) / 2

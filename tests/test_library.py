@@ -50,7 +50,7 @@ def four(tmp_path: Path, embedder: SentenceTransformerEmbedder) -> Library:
     [(1.0, [4, 1, 3, 2]), (0.0, [1, 2, 3, 4]), (0.3, [1, 3, 4, 2])],
 )
 def test_exact_ranks_for_each_weight(four: Library, weight: float, expected: list[int]) -> None:
-    assert pages_of(four, QUERY, k=4, bm25_weight=weight) == expected
+    assert pages_of(four, QUERY, k=4, bm25_weight=weight, fusion="rrf") == expected
 
 
 def test_hit_scores_are_the_raw_leg_scores_and_the_rrf_sum(
@@ -58,7 +58,7 @@ def test_hit_scores_are_the_raw_leg_scores_and_the_rrf_sum(
 ) -> None:
     from rank_bm25 import BM25Okapi
 
-    result = four.search(QUERY, k=4, bm25_weight=0.3, k_per_leg=4)
+    result = four.search(QUERY, k=4, bm25_weight=0.3, k_per_leg=4, fusion="rrf")
     assert [h.rank for h in result.hits] == [1, 2, 3, 4] and result.retrieval_s > 0
     bm25 = BM25Okapi([tokenize(text) for text in CORPUS]).get_scores(tokenize(QUERY))
     query = embedder.embed_query(QUERY)
@@ -75,6 +75,38 @@ def test_hit_scores_are_the_raw_leg_scores_and_the_rrf_sum(
             fused += 0.3 / (60 + bm25_rank[page])
         assert hit.fused == pytest.approx(fused)
     assert result.hits[-1].chunk.page == 2 and result.hits[-1].bm25 == 0.0  # dense-only hit
+
+
+def test_convex_fusion_mixes_min_max_normalised_leg_scores(
+    four: Library, embedder: SentenceTransformerEmbedder
+) -> None:
+    from rank_bm25 import BM25Okapi
+
+    bm25 = BM25Okapi([tokenize(text) for text in CORPUS]).get_scores(tokenize(QUERY))
+    dense = embedder.embed_documents(CORPUS) @ embedder.embed_query(QUERY)
+
+    def scaled(x: np.ndarray) -> np.ndarray:
+        return (x - x.min()) / (x.max() - x.min())
+
+    for w in (0.0, 0.3, 0.5, 1.0):
+        expected = w * scaled(bm25) + (1 - w) * scaled(dense)
+        result = four.search(QUERY, k=4, bm25_weight=w, k_per_leg=4, fusion="convex")
+        fused = {h.chunk.page: h.fused for h in result.hits}
+        assert fused == pytest.approx({p: float(expected[p - 1]) for p in range(1, 5)}, abs=1e-5)
+        assert [h.fused for h in result.hits] == sorted(fused.values(), reverse=True)
+
+
+def test_one_chunk_per_page_frees_places_for_other_pages(
+    tmp_path: Path, embedder: SentenceTransformerEmbedder
+) -> None:
+    # Page 1 is long enough for several chunks that all match; page 2 matches once.
+    long_page = " ".join(["The metronome mark sets the tempo in beats per minute."] * 40)
+    lib = build(tmp_path, embedder, [long_page, CORPUS[0], CORPUS[2]])
+    assert lib.chunk_count() > 3
+    assert pages_of(lib, "metronome tempo", k=3, one_chunk_per_page=False).count(1) >= 2
+    deduped = pages_of(lib, "metronome tempo", k=3, one_chunk_per_page=True)
+    assert sorted(deduped) == [1, 2, 3] and deduped[0] == 1
+    lib.close()
 
 
 def test_empty_library_returns_no_hits(tmp_path: Path, embedder: SentenceTransformerEmbedder
@@ -333,3 +365,75 @@ def test_version_changes_on_every_commit_and_between_libraries(
     again = build(tmp_path, embedder)  # same path, same generation number, another library
     assert again.version.split("-")[0] == added.split("-")[0] and again.version != added
     again.close()
+
+
+def test_chunks_keep_their_section_paths(tmp_path: Path,
+                                         embedder: SentenceTransformerEmbedder) -> None:
+    from rag_desktop.config import ChunkSettings
+    from tests.outlined import make_outlined_pdf
+
+    small = ChunkSettings(chunk_size=70, chunk_overlap=0)  # one chunk a paragraph
+    with Library.open(tmp_path / "lib", embedder, chunk_settings=small) as lib:
+        lib.add_pdf(make_outlined_pdf(tmp_path / "kettle.pdf"))
+        top = lib.search("descale with vinegar once a month", k=1).hits[0].chunk
+        assert top.page == 4 and top.section == "2 Cleaning > 2.2 Descaling"
+        texts = dict(lib.store.chunk_texts(contextual_header=True))
+        assert "2 Cleaning > 2.2 Descaling\nBoil vinegar and water once a month to descale." in (
+            texts.values())
+    with Library.open(tmp_path / "lib", embedder, create=False) as again:  # stored, not recomputed
+        hits = again.search("plastic bags and children", k=1).hits
+        assert hits[0].chunk.section == "1 Installation > 1.1 Unpacking"
+
+
+def _drop_section_column(lib_dir: Path) -> None:
+    """Turn a library's chunk table into the one of libraries made before section paths."""
+    import sqlite3
+
+    conn = sqlite3.connect(lib_dir / "library.sqlite")
+    with conn:
+        conn.execute("ALTER TABLE chunks DROP COLUMN section")
+    assert "section" not in {row[1] for row in conn.execute("PRAGMA table_info(chunks)")}
+    conn.close()
+
+
+def test_an_old_library_without_sections_opens_migrates_and_searches(
+    tmp_path: Path, embedder: SentenceTransformerEmbedder
+) -> None:
+    from tests.outlined import make_outlined_pdf
+
+    lib = build(tmp_path, embedder)
+    before = [(h.chunk.page, h.chunk.text) for h in lib.search(QUERY, k=4).hits]
+    lib.close()
+    _drop_section_column(tmp_path / "lib")
+    with Library.open(tmp_path / "lib", embedder, create=False) as old:
+        hits = old.search(QUERY, k=4).hits
+        assert [(h.chunk.page, h.chunk.text) for h in hits] == before
+        assert {h.chunk.section for h in hits} == {""}  # old rows: no section, not an error
+        old.add_pdf(make_outlined_pdf(tmp_path / "kettle.pdf"))  # new rows get theirs
+        top = old.search("keep plastic bags away from children", k=1).hits[0].chunk
+        assert (top.page, top.section) == (3, "1 Installation > 1.1 Unpacking")
+        assert old.check().ok
+
+
+def test_an_old_library_that_cannot_be_migrated_now_is_still_searched(
+    tmp_path: Path, embedder: SentenceTransformerEmbedder
+) -> None:
+    import sqlite3
+
+    lib = build(tmp_path, embedder)
+    before = [(h.chunk.page, h.chunk.text) for h in lib.search(QUERY, k=4).hits]
+    lib.close()
+    _drop_section_column(tmp_path / "lib")
+    writer = sqlite3.connect(tmp_path / "lib" / "library.sqlite", isolation_level=None)
+    writer.execute("BEGIN IMMEDIATE")  # another process holds the write lock (as read-only would)
+    try:
+        with Library.open(tmp_path / "lib", embedder, create=False) as old:
+            assert not old.store.has_section
+            hits = old.search(QUERY, k=4).hits
+            assert [(h.chunk.page, h.chunk.text) for h in hits] == before
+            assert {h.chunk.section for h in hits} == {""}
+    finally:
+        writer.execute("ROLLBACK")
+        writer.close()
+    with Library.open(tmp_path / "lib", embedder, create=False) as later:  # migrated next time
+        assert later.store.has_section

@@ -163,3 +163,46 @@ def test_ctrl_c_in_the_terminal_does_not_kill_the_runner(llm: LLM) -> None:
     os.kill(pid, signal.SIGINT)  # what a terminal sends to the whole process group
     rendered = llm.render(build_messages("Still there?", [PASSAGE]))
     assert rendered.n_tokens > 0 and llm.runner_pid == pid
+
+
+def test_a_korean_question_gets_the_korean_instruction(llm: LLM) -> None:
+    from rag_desktop.prompts import INSTRUCTIONS
+
+    prompt = llm.render(build_messages("설치는 어떻게 하나요?", [PASSAGE])).prompt
+    assert prompt.startswith("<|im_start|>system\n" + INSTRUCTIONS["ko"])
+    assert prompt.endswith("질문: 설치는 어떻게 하나요?<|im_end|>\n<|im_start|>assistant\n")
+
+
+def test_the_passage_budget_holds_in_model_tokens(llm: LLM) -> None:
+    korean = "한글 문서는 글자마다 여러 토큰이 됩니다. " * 40
+    texts = [korean, "A short English passage.", korean]
+    fitted = llm.fit_passages(texts, 200)
+    assert sum(llm.count_tokens(t) for t in fitted) <= 200
+    assert fitted[1] == texts[1]  # a short passage stays whole
+    assert fitted[0].endswith(" …") and korean.startswith(fitted[0][:-2])
+    assert llm.fit_passages(texts, None) == texts
+
+
+def test_a_loop_ends_with_finish_reason_repetition(llm: LLM) -> None:
+    messages = [{"role": "user", "content": "Write 'PDF files are made.' twenty times."}]
+    settings = replace(SETTINGS, max_tokens=96)
+    text = "".join(llm.stream(llm.render(messages), settings))
+    assert llm.last_stats.finish_reason == "repetition", text
+    assert llm.last_stats.completion_tokens < settings.max_tokens
+    lines = [" ".join(x.split()) for x in text.splitlines() if len(x.split()) >= 2]
+    assert len(lines) == len(set(lines)), text  # the repeated line was cut, not shown
+
+
+def test_gemma_continues_the_completion_layout_without_echoing() -> None:
+    from rag_desktop.prompts import SYSTEM_PROMPT
+
+    entry = load_catalog().get("gemma3-270m-q4_k_m")
+    assert entry.prompt_format == "completion"
+    with LLM() as client:
+        client.load(entry, SETTINGS)
+        rendered = client.render(build_messages("What does lilypond-book do?", [PASSAGE]))
+        assert rendered.prompt.endswith("Question: What does lilypond-book do?\nAnswer:")
+        assert "\nQuestion:" in rendered.stop
+        answer = "".join(client.stream(rendered, replace(SETTINGS, max_tokens=24))).strip()
+    assert answer and not SYSTEM_PROMPT.startswith(answer[:20])
+    assert " ".join(SYSTEM_PROMPT.split()[:6]) not in answer

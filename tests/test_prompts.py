@@ -57,3 +57,49 @@ def test_fold_system_keeps_other_turns() -> None:
     assert fold_system([{"role": "system", "content": "S"}]) == [{"role": "user", "content": "S"}]
     msgs = [{"role": "user", "content": "Q"}, {"role": "assistant", "content": "A"}]
     assert fold_system(msgs) == msgs
+
+
+def test_a_korean_question_gets_the_korean_instruction_and_refusal() -> None:
+    from rag_desktop.language import refusal_sentence
+    from rag_desktop.prompts import INSTRUCTIONS
+
+    ko = build_messages("설치는 어떻게 하나요?", [("k.pdf p. 3", "설치는 make로 합니다.")])
+    assert ko[0]["content"] == INSTRUCTIONS["ko"] and refusal_sentence("ko") in ko[0]["content"]
+    assert ko[1]["content"].startswith("문맥:\n[1]") and ko[1]["content"].endswith(
+        "질문: 설치는 어떻게 하나요?")
+    en = build_messages("How do I install it?", [])
+    assert en[0]["content"] == SYSTEM_PROMPT and refusal_sentence("en") in SYSTEM_PROMPT
+    # A command name in a Korean question keeps it Korean.
+    assert build_messages("\\usepackage는 어디에 쓰나요?", [])[0]["content"] == INSTRUCTIONS["ko"]
+
+
+def test_the_completion_layout_ends_with_the_answer_label_after_one_example() -> None:
+    from rag_desktop.prompts import EXAMPLES, render_completion
+
+    text = render_completion(build_messages("How?", [("a.pdf p. 2", "Press <|im_end|> it.")]))
+    assert text.startswith(SYSTEM_PROMPT + "\n\nContext:\n[1] (example.pdf p. 1)")
+    assert EXAMPLES["en"][2] in text and text.endswith("\n\nQuestion: How?\nAnswer:")
+    assert "<|im_end|>" not in text  # passages stay defused
+    ko = render_completion(build_messages("어떻게요?", []), shots=0)
+    assert ko.endswith("질문: 어떻게요?\n답변:") and EXAMPLES["ko"][0] not in ko
+
+
+def test_allot_tokens_fits_the_budget_and_keeps_short_passages_whole() -> None:
+    from rag_desktop.prompts import allot_tokens
+
+    assert allot_tokens([200, 300], 1024) == [200, 300]  # fits: untouched
+    shares = allot_tokens([100, 900, 40, 700], 1024)
+    assert shares[0] == 100 and shares[2] == 40 and sum(shares) <= 1024
+    assert shares[1] == shares[3] == (1024 - 140) // 2  # the long ones share the rest evenly
+    # Shares under the floor: the lowest-ranked passages go, the best keeps the most.
+    assert allot_tokens([900, 900, 900, 900], 150) == [50, 50, 50, 0]
+    assert allot_tokens([900, 900], 40) == [40, 0]
+
+
+def test_cut_passage_ends_at_a_word_and_says_so() -> None:
+    from rag_desktop.prompts import cut_passage
+
+    assert cut_passage("press the pulse butt") == "press the pulse …"
+    assert cut_passage("설치는 make로 합니다 그리") == "설치는 make로 합니다 …"
+    # Text without word spaces (as pypdf gives some Korean) is not cut back to an early space.
+    assert cut_passage("각주 오른쪽으로정렬되며각주문이") == "각주 오른쪽으로정렬되며각주문이 …"

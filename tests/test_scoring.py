@@ -4,7 +4,10 @@ from __future__ import annotations
 
 import pytest
 
-from rag_desktop.prompts import SYSTEM_PROMPT
+from rag_desktop.config import SCORER_MODEL
+from rag_desktop.embed_registry import USE_ID
+from rag_desktop.language import REFUSALS
+from rag_desktop.prompts import INSTRUCTIONS, SYSTEM_PROMPT
 from rag_desktop.questions import load_questions
 from rag_desktop.scoring import (
     cosine,
@@ -13,6 +16,7 @@ from rag_desktop.scoring import (
     page_hit,
     refusal_correct,
     refused,
+    scorer_model,
 )
 from tests.conftest import dev_questions
 
@@ -49,15 +53,16 @@ def test_page_hit_and_first_hit_rank() -> None:
 
 @pytest.mark.parametrize("text", [
     "The documents do not contain the answer.",
-    "I'm sorry, but the context does not mention a --jail option.",
-    "This is not mentioned in the provided documents.",
-    "I cannot find that in the passages.",
-    "There is no information about Windows registry settings in the manual.",
-    "I don't know.",
-    "문서에 해당 내용이 없습니다.",
-    "답을 찾을 수 없습니다.",
+    "  the documents do NOT contain the answer  ",
+    '"The documents do not contain the answer."',
+    "The documents do not contain the answer [1].",
+    "The documents do not contain the answer about Windows registry settings.",
+    "The documents do not contain the answer. The documents do not contain the answer.",
+    "문서에 답이 없습니다.",
+    "문서에 답이 없습니다",
+    "**문서에 답이 없습니다.**",
 ])
-def test_refusals_are_detected(text: str) -> None:
+def test_refusal_sentences_are_refusals(text: str) -> None:
     assert is_refusal(text) and refused(text)
 
 
@@ -65,16 +70,55 @@ def test_refusals_are_detected(text: str) -> None:
     "Use lilypond -H title foo.ly; it writes foo.title [1].",
     "It produces filename.pdf. Numbered files are not used for a single book.",
     "The --jail option needs root; the documents describe it on page 7 [2].",
+    # Loose phrases are answers now: only the exact sentence (or the gate) refuses.
+    "I cannot find that in the passages.",
+    "I don't know.",
+    "답을 찾을 수 없습니다.",
+    # A refusal followed by a second sentence went on to answer.
+    "The documents do not contain the answer. But lilypond -H title foo.ly writes foo.title.",
+    # A long tail is not "a single short sentence" any more.
+    "The documents do not contain the answer because " + "it talks about many things " * 5,
     "",
 ])
 def test_answers_are_not_refusals(text: str) -> None:
-    assert not is_refusal(text)
+    assert not is_refusal(text) and not refused(text)
+
+
+def test_an_echoed_prompt_is_not_a_refusal() -> None:
+    """Gemma-3-270M echoed the system prompt, which quotes the refusal sentence (issue 11)."""
+    echo = (SYSTEM_PROMPT + "\n\nContext:\n[1] (lilypond-usage.pdf p. 4)\n\"\"\"\nWhen "
+            "filename.ly is processed it produces filename.pdf.\n\"\"\"")
+    assert "The documents do not contain the answer." in echo
+    assert not is_refusal(echo) and not is_refusal(SYSTEM_PROMPT)
+    assert not any(is_refusal(text) for text in INSTRUCTIONS.values())  # Korean echoes too
+    assert not refused(echo) and refused(echo, gate_refused=True)
+
+
+def test_the_gate_flag_refuses_whatever_the_text() -> None:
+    assert refused("", gate_refused=True) and refused("Anything.", gate_refused=True)
+    assert not refused("Anything.", gate_refused=False)
 
 
 def test_the_prompts_refusal_sentence_and_no_dev_reference_is_a_refusal() -> None:
     sentence = SYSTEM_PROMPT.split('say: "', 1)[1].split('"', 1)[0]
     assert is_refusal(sentence)
+    assert all(is_refusal(s) for s in REFUSALS.values())
     assert not any(is_refusal(q.reference_answer) for q in load_questions(dev_questions()))
+
+
+def test_the_default_scorer_is_multilingual_and_reads_korean(embedder) -> None:  # type: ignore[no-untyped-def]
+    from rag_desktop.embeddings import get_embedder
+
+    assert scorer_model() == SCORER_MODEL == USE_ID  # its wheel is installed with the app
+    assert scorer_model("all-MiniLM-L6-v2") == "all-MiniLM-L6-v2"  # other ids as given
+    use = get_embedder(scorer_model())
+    reference = "kotex 패키지를 불러오면 한글 문서를 pdflatex으로 컴파일할 수 있다."
+    related = "한글 문서는 kotex을 쓰고 pdflatex으로 컴파일하면 됩니다."
+    unrelated = "오븐을 200도로 예열하고 빵을 40분 동안 굽습니다."
+    margin = cosine(use, related, reference) - cosine(use, unrelated, reference)
+    minilm_margin = cosine(embedder, related, reference) - cosine(embedder, unrelated, reference)
+    # USE tells a Korean paraphrase from an unrelated Korean sentence; MiniLM reads jamo pieces.
+    assert margin > 0.3 and margin > minilm_margin
 
 
 def test_refusal_correct() -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import html
 from typing import Any
 
 from PySide6.QtCore import QModelIndex, Qt, Signal
@@ -20,6 +21,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from rag_desktop.grounding import Grounding, grounded
 from rag_desktop.gui.models import Column, RecordTableModel, fmt_float
 from rag_desktop.gui.pdf_view import PdfPane
 
@@ -34,13 +36,47 @@ def sources_model() -> RecordTableModel[Any]:
         Column("BM25", lambda s: s.bm25, fmt_float(2)),
         Column("Dense", lambda s: s.dense, fmt_float(3)),
         Column("Fused", lambda s: s.fused, fmt_float(4)),
+        # The innermost heading; the whole path (Chapter > Section > ...) on hover.
+        Column("Section", lambda s: s.section.rsplit(" > ", 1)[-1], tooltip=lambda s: s.section),
     ])
 
 
-def metrics_text(answer: Any, cosine: float | None) -> str:
-    """The line under an answer: times, rate, model (and the cosine when there is one)."""
+UNSUPPORTED_STYLE = "background-color:#fde2e1"  # a sentence that no cited passage supports
+
+
+def answer_grounding(answer: Any) -> Grounding | None:
+    """Which sentences of a finished answer its sources support; None when refused or unscored."""
+    if answer.grounded is None or answer.is_refused:
+        return None
+    found = grounded(answer.text, [s.text for s in answer.sources])
+    return found if found.share is not None else None
+
+
+def answer_html(text: str, grounding: Grounding | None) -> str:
+    """The answer as HTML, its unsupported sentences highlighted (plain text stays plain)."""
+    out, pos = [], 0
+    for sentence in grounding.sentences if grounding else []:
+        at = text.find(sentence.text, pos)
+        if at < 0 or sentence.supported:
+            continue
+        out.append(html.escape(text[pos:at]))
+        out.append(f"<span style='{UNSUPPORTED_STYLE}'>{html.escape(sentence.text)}</span>")
+        pos = at + len(sentence.text)
+    out.append(html.escape(text[pos:]))
+    return "".join(out).replace("\n", "<br>")
+
+
+def metrics_text(answer: Any, cosine: float | None, grounding: Grounding | None = None) -> str:
+    """The line under an answer: refusal or grounded share, times, rate, model (and cosine)."""
     t, m = answer.timings, answer.model
-    parts = [
+    parts = []
+    if answer.is_refused:
+        parts.append("<b>refused</b>: the documents do not cover this")
+    elif grounding is not None:
+        note = " (unsupported ones highlighted)" if grounding.unsupported else ""
+        parts.append(f"grounded <b>{grounding.supported}/{len(grounding.sentences)}</b> "
+                     f"sentences{note}")
+    parts += [
         f"<b>{t.total_s:.2f} s</b> total", f"first token {t.first_token_s * 1000:.0f} ms",
         f"{t.tokens_per_s:.1f} tok/s", f"retrieval {t.retrieval_s * 1000:.0f} ms",
         f"{m.id} ({m.quant}, {m.backend})",
@@ -153,9 +189,13 @@ class AskPanel(QWidget):
         self.answer.setTextCursor(cursor)
 
     def show_answer(self, answer: Any, cosine: float | None) -> None:
-        """The final answer text, its metrics and its sources."""
-        self.answer.setPlainText(answer.text or "(no answer)")
-        self.metrics.setText(metrics_text(answer, cosine))
+        """The final answer text (unsupported sentences highlighted), its metrics and sources."""
+        grounding = answer_grounding(answer)
+        if grounding is not None and grounding.unsupported:
+            self.answer.setHtml(answer_html(answer.text, grounding))
+        else:
+            self.answer.setPlainText(answer.text or "(no answer)")
+        self.metrics.setText(metrics_text(answer, cosine, grounding))
         self.sources.set_rows(answer.sources)
         self.set_running(False)
 

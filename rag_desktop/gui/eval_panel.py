@@ -49,7 +49,8 @@ MAX_COLUMN_PX = 280  # answers and questions are long; the tooltip-free cell sho
 # What a reader looks at first; the other fields follow in the core's order.
 FIRST_COLUMNS = ("question_id", "model_id", "config", "n", "cosine", "cosine_mean",
                  "response_time_s", "response_time_mean_s", "first_token_s", "tokens_per_s",
-                 "tokens_per_s_mean", "page_hit", "page_hit_rate", "refused", "answer", "error")
+                 "tokens_per_s_mean", "page_hit", "page_hit_rate", "refused", "grounded",
+                 "grounded_mean", "answer", "error")
 
 
 def records_model(records: list[Any]) -> RecordTableModel[Any]:

@@ -12,6 +12,7 @@ from rag_desktop.config import (
     DEFAULT_MODEL_ID,
     GenerationSettings,
     RetrievalSettings,
+    with_fusion,
 )
 
 _DEFAULT_GEN = GenerationSettings()
@@ -29,6 +30,8 @@ class Params:
     max_tokens: int = _DEFAULT_GEN.max_tokens
     k: int = _DEFAULT_RET.k
     bm25_weight: float = _DEFAULT_RET.bm25_weight
+    fusion: str = _DEFAULT_RET.fusion
+    gate: bool = _DEFAULT_RET.gate
     embedding_model: str = DEFAULT_EMBEDDING_MODEL
 
     def generation(self) -> GenerationSettings:
@@ -44,7 +47,8 @@ class Params:
 
     def retrieval(self) -> RetrievalSettings:
         """The core's retrieval settings for these parameters."""
-        return replace(_DEFAULT_RET, k=self.k, bm25_weight=self.bm25_weight)
+        settings = replace(_DEFAULT_RET, k=self.k, bm25_weight=self.bm25_weight, gate=self.gate)
+        return with_fusion(settings, self.fusion)
 
     def needs_reload(self, other: Params) -> bool:
         """True when a change only takes effect after the model is loaded again."""
@@ -61,9 +65,12 @@ def load_params(settings: QSettings) -> Params:
             continue
         kind = type(getattr(Params(), f.name))
         try:
-            values[f.name] = kind(raw)
+            # QSettings' INI files give booleans back as the strings "true"/"false".
+            values[f.name] = (str(raw).lower() in ("true", "1") if kind is bool else kind(raw))
         except (TypeError, ValueError):
             continue
+    if values.get("fusion") not in (None, "convex", "rrf"):
+        del values["fusion"]
     return Params(**values)
 
 

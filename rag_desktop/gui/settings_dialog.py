@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import (
+    QCheckBox,
     QComboBox,
     QDialog,
     QDialogButtonBox,
@@ -19,6 +20,16 @@ from PySide6.QtWidgets import (
 from rag_desktop.gui.params import Params
 
 SLIDER_STEPS = 100
+FUSIONS = {
+    "convex": "Normalised scores (default)",
+    "rrf": "Reciprocal rank, LangChain EnsembleRetriever (as specified)",
+}
+# Filled in from docs/retrieval.md's measurements when the default was chosen.
+FUSION_NOTE = (
+    "The specified BM25 0.3 / dense 0.7 reciprocal-rank fusion lets BM25 only reorder the dense "
+    "leg's top 20, so it loses pages that keyword search finds. The default mixes normalised "
+    "scores instead; docs/retrieval.md has the numbers on every dev set."
+)
 
 
 class SettingsDialog(QDialog):
@@ -48,6 +59,13 @@ class SettingsDialog(QDialog):
         weight_row = QHBoxLayout()
         weight_row.addWidget(self.bm25, 1)
         weight_row.addWidget(self.bm25_label)
+        self.fusion = QComboBox()
+        for key, text in FUSIONS.items():
+            self.fusion.addItem(text, key)
+        self.fusion.setCurrentIndex(max(0, self.fusion.findData(params.fusion)))
+        self.fusion.setToolTip(FUSION_NOTE)
+        self.gate = QCheckBox("say \"not in the documents\" when nothing relevant is found")
+        self.gate.setChecked(params.gate)
         self.embedding = QComboBox()
         self.embedding.setEditable(True)
         self.embedding.addItems(sorted(set(embedding_models) | {params.embedding_model}))
@@ -59,6 +77,12 @@ class SettingsDialog(QDialog):
         form.addRow("Max answer tokens", self.max_tokens)
         form.addRow("Chunks retrieved (k)", self.k)
         form.addRow("BM25 weight (dense = 1 − w)", weight_row)
+        form.addRow("Fusion", self.fusion)
+        fusion_note = QLabel(FUSION_NOTE)
+        fusion_note.setWordWrap(True)
+        fusion_note.setStyleSheet("color: palette(mid);")
+        form.addRow(fusion_note)
+        form.addRow("Relevance gate", self.gate)
         form.addRow("Embedding model (new libraries)", self.embedding)
         note = QLabel("GPU layers, threads and context size apply when the model is loaded "
                       "again (done for you on OK).")
@@ -94,6 +118,8 @@ class SettingsDialog(QDialog):
         self.max_tokens.setValue(p.max_tokens)
         self.k.setValue(p.k)
         self.bm25.setValue(round(p.bm25_weight * SLIDER_STEPS))
+        self.fusion.setCurrentIndex(max(0, self.fusion.findData(p.fusion)))
+        self.gate.setChecked(p.gate)
         self.embedding.setCurrentText(p.embedding_model)
 
     def params(self) -> Params:
@@ -103,5 +129,6 @@ class SettingsDialog(QDialog):
             n_ctx=self.n_ctx.value(), temperature=round(self.temperature.value(), 3),
             max_tokens=self.max_tokens.value(), k=self.k.value(),
             bm25_weight=self.bm25.value() / SLIDER_STEPS,
+            fusion=str(self.fusion.currentData()), gate=self.gate.isChecked(),
             embedding_model=self.embedding.currentText().strip(),
         )

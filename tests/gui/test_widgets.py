@@ -98,6 +98,28 @@ def test_ask_panel_renders_answer(qtbot: Any) -> None:
     assert blocker.args == ["Q?", "R"]
 
 
+def test_ask_panel_shows_the_grounded_share_and_marks_unsupported_sentences(qtbot: Any) -> None:
+    from dataclasses import replace
+
+    from rag_desktop.gui.ask_panel import UNSUPPORTED_STYLE
+
+    panel = AskPanel()
+    qtbot.addWidget(panel)
+    text = "It writes filename.pdf [1]. Preheat the oven to 200 degrees & bake."
+    panel.show_answer(replace(answer(text), grounded=0.5), None)
+    assert "grounded <b>1/2</b> sentences (unsupported ones highlighted)" in panel.metrics.text()
+    html = panel.answer.toHtml()
+    assert panel.answer.toPlainText() == text  # the highlight changes no character
+    highlighted = html.split("background-color:#fde2e1", 1)[1]
+    assert "Preheat the oven" in highlighted and "filename.pdf" not in highlighted
+    assert UNSUPPORTED_STYLE.startswith("background-color:#fde2e1")
+    refusal = replace(answer("The documents do not contain the answer."), refused=True)
+    panel.show_answer(refusal, None)
+    assert "<b>refused</b>" in panel.metrics.text() and "grounded" not in panel.metrics.text()
+    panel.show_answer(answer(text), None)  # no share (e.g. an old cached answer): no footer
+    assert "grounded" not in panel.metrics.text()
+
+
 def test_library_panel_shows_errors_next_to_files(qtbot: Any, tmp_path: Path) -> None:
     from rag_desktop.library import AddOutcome, DocumentInfo
 
