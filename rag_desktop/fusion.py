@@ -12,7 +12,9 @@ _STOP_TEXT = (
     "a an and are as at be by can do does for from how i in is it me my of on or should the this "
     "to use used using what when where which who why will with you your there their these those "
     "into if not no so than that then they we was were would could get set make has have had any "
-    "about also all been but each its just more most other some such only own same very 어떻게 "
+    "about also all been but each its just more most other some such only own same very tell "
+    "everything anything something explain describe show please know want need like long often "
+    "many much 어떻게 "
     "무엇 뭐 어디 언제 왜 하 되 있 없 어떻 같 알 수 것 때 방법 경우 거 나요 어떤 무슨"
 )
 STOPWORDS = frozenset(_STOP_TEXT.split())
@@ -75,7 +77,7 @@ def seat(ranked: list[int], forced: Iterable[int], key: Mapping[int, object],
 
     A forced item whose key (page) is not among the first k replaces the last ones, so the
     fused list can never lose the page that either leg alone ranks first: the ensemble's hit@k
-    is then at least each leg's hit@1.
+    is then at least each leg's hit@1. The fused first item always keeps its place.
     """
     top = ranked[:k]
     keys = {key[i] for i in top}
@@ -84,41 +86,45 @@ def seat(ranked: list[int], forced: Iterable[int], key: Mapping[int, object],
         if key[item] not in keys:
             keys.add(key[item])
             missing.append(item)
-    missing = missing[:k]
+    missing = missing[: max(0, k - 1)]
     return top[: k - len(missing)] + missing
 
 
-def coverage(query_terms: Iterable[str], found_terms: set[str], idf: Mapping[str, float],
-             unknown_idf: float) -> float:
-    """IDF-weighted share of the query's distinct topic terms that occur in `found_terms`.
-
-    A term the corpus never uses weighs `unknown_idf` (the rarest), so a question about a
-    product the manual never names scores low even when its common words match.
-    """
-    terms = {t for t in query_terms if is_topic_term(t)}
-    if not terms:
-        return 1.0
-    weights = {t: max(idf[t], 0.0) if t in idf else unknown_idf for t in terms}
-    total = sum(weights.values())
-    if total <= 0:
-        return 1.0
-    return sum(w for t, w in weights.items() if t in found_terms) / total
-
-
 def unknown_share(query_terms: Iterable[str], known: Callable[[str], bool],
-                  idf: Mapping[str, float], unknown_idf: float) -> float:
-    """IDF-weighted share of the query's topic terms that the whole corpus never uses.
+                  weight: Callable[[str], float]) -> float:
+    """Weighted share of the query's topic terms that the whole corpus never uses.
 
     A question about another product names it ("Docker", "MiKTeX"); a paraphrase of a real
     question mostly reuses the manual's words in other forms, which `known` accepts.
     """
+    return 1.0 - _share(query_terms, known, weight, empty=1.0)
+
+
+def coverage(query_terms: Iterable[str], found: Callable[[str], bool],
+             weight: Callable[[str], float]) -> float:
+    """Weighted share of the query's distinct topic terms that the hits contain (`found`)."""
+    return _share(query_terms, found, weight, empty=1.0)
+
+
+def _share(query_terms: Iterable[str], hit: Callable[[str], bool],
+           weight: Callable[[str], float], empty: float) -> float:
     terms = {t for t in query_terms if is_topic_term(t)}
-    if not terms:
-        return 0.0
-    weights = {t: max(idf[t], 0.0) if t in idf else unknown_idf for t in terms}
+    weights = {t: weight(t) for t in terms}
     total = sum(weights.values())
-    missing = sum(w for t, w in weights.items() if not known(t))
-    return missing / total if total > 0 else 0.0
+    if not terms or total <= 0:
+        return empty
+    return sum(w for t, w in weights.items() if hit(t)) / total
+
+
+def idf_weight(doc_freq: int, corpus_size: int) -> float:
+    """Lucene's BM25 idf, log(1 + (N - n + 0.5) / (n + 0.5)): positive even in a tiny library.
+
+    rank_bm25's Okapi idf is 0 or negative for a term in half the chunks of a two-chunk
+    library, which would make every term weightless. A term no chunk uses weighs as one used
+    once, so that one unknown word can't outweigh the rest of the question.
+    """
+    n = max(doc_freq, 1)
+    return math.log(1.0 + (corpus_size - n + 0.5) / (n + 0.5))
 
 
 def is_topic_term(term: str) -> bool:
@@ -126,8 +132,3 @@ def is_topic_term(term: str) -> bool:
     if term in STOPWORDS:
         return False
     return len(term) > 1 or term.isdigit() or "\uac00" <= term <= "\ud7a3"
-
-
-def unknown_term_idf(corpus_size: int) -> float:
-    """BM25Okapi's idf of a term found in no document, floored at a term in one document."""
-    return math.log((corpus_size + 0.5) / 0.5)

@@ -41,8 +41,8 @@ class GateRule:
 # Per embedding model id, from benchmarks/calibrate_gate.py; an embedder without a rule is
 # never gated.
 RULES: dict[str, GateRule] = {
-    USE_ID: GateRule(min_cosine=0.47, min_coverage=0.25, max_unknown=0.55),
-    MINILM_ID: GateRule(min_cosine=0.56, min_coverage=0.5, max_unknown=0.55),
+    USE_ID: GateRule(min_cosine=0.37, min_coverage=0.35, max_unknown=0.55),
+    MINILM_ID: GateRule(min_cosine=0.38, min_coverage=0.55, max_unknown=0.5),
 }
 
 

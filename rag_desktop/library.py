@@ -308,7 +308,9 @@ class Library:
             n = 2 * per_leg if one_chunk_per_page or leg_seats else k
             scored = state.search(query, self.embedder, n, bm25_weight, per_leg, fusion, rrf_c)
             chunks = self.store.chunks_by_id([s.chunk_id for s in scored])
-            scored = self._place(state, query, scored, chunks, k, one_chunk_per_page, leg_seats)
+            # A weight of 0 or 1 asks for one leg alone: no seat for the other.
+            seats = leg_seats and 0.0 < bm25_weight < 1.0
+            scored = self._place(state, query, scored, chunks, k, one_chunk_per_page, seats)
             top_cosine = state.top_cosine(query, self.embedder) if scored else 0.0
             coverage = state.coverage(query, [s.chunk_id for s in scored])
             unknown = state.unknown_share(query)

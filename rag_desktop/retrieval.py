@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections import defaultdict
 from dataclasses import dataclass
 from typing import Any
@@ -15,6 +16,8 @@ from pydantic import ConfigDict, PrivateAttr
 from rag_desktop import fusion as fusion_fn
 from rag_desktop.embeddings import Embedder
 from rag_desktop.textindex import Tokenizer, stem, tokenize
+
+_HANGUL = re.compile(r"[\uac00-\ud7a3]")
 
 try:  # langchain-classic holds it since LangChain 1.0; older releases kept it in langchain
     from langchain_classic.retrievers import EnsembleRetriever
@@ -181,6 +184,7 @@ class SearchState:
         self.position = {row[0]: i for i, row in enumerate(rows)}
         self._vectors: dict[str, np.ndarray] = {}  # the last query's embedding, for every leg
         self._stems: set[str] | None = None  # the corpus's terms as stems, for unknown_share
+        self._has_hangul: bool | None = None
 
     def _dense(self, embedder: Embedder, k: int) -> _DenseChunkRetriever:
         """The dense leg, sharing this state's memo so a query is embedded once."""
@@ -262,26 +266,51 @@ class SearchState:
         _, scores = self._dense(embedder, 1).top(query, 1)
         return scores[0] if scores else 0.0
 
+    def _weight(self, term: str) -> float:
+        """A query term's weight for the gate's signals (fusion.idf_weight)."""
+        assert self.bm25 is not None
+        postings = self.bm25._postings().get(term)
+        return fusion_fn.idf_weight(0 if postings is None else len(postings[0]),
+                                    self.bm25.bm25.corpus_size)
+
+    def _known(self, term: str) -> bool:
+        """True when some chunk uses the term, or a word with its Snowball stem."""
+        assert self.bm25 is not None
+        if self._stems is None:
+            self._stems = {stem(t) for t in self.bm25._postings()}
+        return term in self.bm25._postings() or stem(term) in self._stems
+
+    def _lexical_terms(self, query: str) -> list[str] | None:
+        """The query's terms in scripts the library uses; None when only another script is left.
+
+        A Korean question about an English manual shares no word with it: its words are not
+        "unknown topics", and only the dense leg (multilingual) can judge it.
+        """
+        assert self.bm25 is not None
+        if self._has_hangul is None:
+            self._has_hangul = any(_HANGUL.search(t) for t in self.bm25._postings())
+        terms = self.tokenizer(query)
+        kept = [t for t in terms if self._has_hangul or not _HANGUL.search(t)]
+        topical = any(map(fusion_fn.is_topic_term, terms))
+        return None if topical and not any(map(fusion_fn.is_topic_term, kept)) else kept
+
     def unknown_share(self, query: str) -> float:
-        """IDF-weighted share of the query's topic terms absent from every chunk (stems too)."""
+        """Weighted share of the query's topic terms that no chunk uses (stems compared)."""
         if self.bm25 is None:
             return 1.0
-        bm = self.bm25.bm25
-        if self._stems is None:
-            self._stems = {stem(t) for t in bm.idf}
-        stems = self._stems
-        return fusion_fn.unknown_share(
-            self.tokenizer(query), lambda t: t in bm.idf or stem(t) in stems, bm.idf,
-            fusion_fn.unknown_term_idf(bm.corpus_size))
+        terms = self._lexical_terms(query)
+        return 0.0 if terms is None else fusion_fn.unknown_share(terms, self._known, self._weight)
 
     def coverage(self, query: str, chunk_ids: list[int]) -> float:
-        """IDF-weighted share of the query's topic terms found in the given chunks."""
+        """Weighted share of the query's topic terms that the given chunks contain."""
         if self.bm25 is None:
             return 0.0
-        bm = self.bm25.bm25
         found: set[str] = set()
         for i in chunk_ids:
             if i in self.position:
-                found.update(bm.doc_freqs[self.position[i]])
-        return fusion_fn.coverage(self.tokenizer(query), found, bm.idf,
-                                  fusion_fn.unknown_term_idf(bm.corpus_size))
+                found.update(self.bm25.bm25.doc_freqs[self.position[i]])
+        stems = {stem(t) for t in found}
+        terms = self._lexical_terms(query)
+        if terms is None:
+            return 0.0
+        return fusion_fn.coverage(terms, lambda t: t in found or stem(t) in stems, self._weight)

@@ -138,7 +138,7 @@ def test_recovered_pdfs_are_ingested_beside_a_bad_one(
         assert f"added {name}:" in out, out
     docs = json.loads(cli(capsys, home, "docs", "--json")[1])["documents"]
     assert sorted(d["name"] for d in docs) == sorted(RECOVERED)
-    with Library.open(home / "libraries" / "default", embedder) as lib:
+    with Library.open(home / "libraries" / "default") as lib:  # the CLI's default embedder
         assert lib.check().ok
         top = lib.search("펄스 버튼", k=1).hits[0].chunk
         assert top.file == "믹서기 설명서.pdf" and "펄스 버튼" in top.text

@@ -44,13 +44,30 @@ def test_first_per_key_keeps_the_best_chunk_of_each_page() -> None:
     assert fusion.first_per_key([2, 1], page, 4) == [2]
 
 
+def test_seats_keep_each_legs_best_page_without_moving_the_first() -> None:
+    page = {1: "a", 2: "b", 3: "c", 4: "d", 5: "e", 6: "a"}
+    assert fusion.seat([1, 2, 3, 4], [5], page, 4) == [1, 2, 3, 5]
+    assert fusion.seat([1, 2, 3, 4], [6, 2], page, 4) == [1, 2, 3, 4]  # pages already there
+    assert fusion.seat([1, 2, 3, 4], [5, 6], page, 1) == [1]
+
+
+def test_unknown_share_counts_terms_no_chunk_uses() -> None:
+    weight = {"docker": 4.0, "install": 1.0, "package": 1.0}.__getitem__
+    known = {"install", "package"}.__contains__
+    assert fusion.unknown_share(["how", "install", "package"], known, weight) == 0.0
+    assert fusion.unknown_share(["docker", "install"], known, weight) == pytest.approx(0.8)
+    assert fusion.unknown_share(["how", "what"], known, weight) == 0.0  # nothing to judge
+
+
 def test_coverage_weighs_rare_terms_and_ignores_stop_words() -> None:
-    idf = {"lilypond": 0.5, "midi": 3.0}
-    unknown = 5.0
-    # "how", "do", "i" are stop words; "midi" found, "lilypond" found.
-    assert fusion.coverage(["how", "do", "i", "midi", "lilypond"], {"midi", "lilypond"}, idf,
-                           unknown) == pytest.approx(1.0)
-    # A product the manual never names weighs the most and is missing.
-    assert fusion.coverage(["photoshop", "midi"], {"midi"}, idf, unknown) == pytest.approx(
-        3.0 / 8.0)
-    assert fusion.coverage(["how", "what"], set(), idf, unknown) == 1.0  # nothing to judge
+    weight = {"lilypond": 0.5, "midi": 3.0, "photoshop": 5.0}.__getitem__
+    found = {"midi", "lilypond"}.__contains__
+    assert fusion.coverage(["how", "do", "i", "midi", "lilypond"], found, weight) == 1.0
+    assert fusion.coverage(["photoshop", "midi"], {"midi"}.__contains__, weight) == \
+        pytest.approx(3.0 / 8.0)
+    assert fusion.coverage(["how", "what"], set().__contains__, weight) == 1.0
+
+
+def test_idf_weight_stays_positive_in_a_tiny_library() -> None:
+    assert fusion.idf_weight(2, 2) > 0 and fusion.idf_weight(1, 2) > fusion.idf_weight(2, 2)
+    assert fusion.idf_weight(0, 300) == fusion.idf_weight(1, 300)  # unknown weighs as rare
