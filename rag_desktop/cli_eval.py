@@ -139,7 +139,8 @@ def cmd_eval(args: argparse.Namespace) -> int:
         return _bad(str(exc))
     library = Path(args.library).expanduser() if args.library else config.default_library_dir()
     cfg = EvalConfig(library=library, questions=questions, models=models,
-                     out_dir=Path(args.out).expanduser(), bm25_weights=weights, k=args.k,
+                     out_dir=Path(args.out).expanduser(), bm25_weights=weights,
+                     fusions=[f.strip() for f in args.fusions.split(",") if f.strip()], k=args.k,
                      resume=args.resume, use_cache=args.cache, limit=args.limit,
                      scorer_model=args.scorer, max_tokens=args.max_tokens,
                      n_gpu_layers=args.n_gpu_layers, questions_file=str(args.questions))
@@ -237,6 +238,9 @@ def _add_eval(sub: Any) -> None:
     p.add_argument("--models", default=config.DEFAULT_MODEL_ID, metavar="ID[,ID...]",
                    help=f"model ids, or 'all' present ones (default {config.DEFAULT_MODEL_ID})")
     w = config.RetrievalSettings().bm25_weight
+    p.add_argument("--fusions", default=config.RetrievalSettings().fusion, metavar="F[,F...]",
+                   help="fusions to compare: 'convex' (the default) and/or 'rrf' (LangChain's "
+                   "EnsembleRetriever as specified; docs/retrieval.md)")
     p.add_argument("--bm25-weights", default=str(w), metavar="W[,W...]",
                    help=f"BM25 weights to compare; dense gets 1-W (default {w})")
     p.add_argument("-k", type=int, default=config.RetrievalSettings().k,

@@ -1,4 +1,4 @@
-"""The evaluation grid: models x BM25 weights x questions, scored, one row flushed at a time."""
+"""The evaluation grid: models x retriever settings x questions, scored, one row at a time."""
 
 from __future__ import annotations
 
@@ -12,6 +12,7 @@ import numpy as np
 
 from rag_desktop import scoring
 from rag_desktop.config import SCORER_MODEL
+from rag_desktop.eval_grid import EvalError, Setting, config_label, plan, validate
 from rag_desktop.progress import Cancelled, CancelToken, ProgressCallback, ProgressEvent
 from rag_desktop.questions import Question, expects_refusal
 
@@ -20,11 +21,10 @@ if TYPE_CHECKING:
     from rag_desktop.llm import ModelInfo
     from rag_desktop.pipeline import Answer, Pipeline
 
+__all__ = ["RESULTS_COLUMNS", "SUMMARY_COLUMNS", "EvalConfig", "EvalError", "EvalRow", "Setting",
+           "SummaryRow", "config_label", "plan", "run_evaluation", "summarize"]
+
 RowKey = tuple[str, str, str]
-
-
-class EvalError(ValueError):
-    """An evaluation that cannot start as asked; the message says what to change."""
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -36,6 +36,8 @@ class EvalConfig:
     models: list[str]
     out_dir: Path
     bm25_weights: Sequence[float] = (0.3,)
+    # "convex" (the default) and/or "rrf" (the specified EnsembleRetriever): docs/retrieval.md
+    fusions: Sequence[str] = ("convex",)
     k: int = 4
     resume: bool = False
     use_cache: bool = False
@@ -157,11 +159,6 @@ class SummaryRow:
 SUMMARY_COLUMNS: tuple[str, ...] = tuple(f.name for f in fields(SummaryRow))
 
 
-def config_label(bm25_weight: float) -> str:
-    """Seed 004's label of a retriever setting: 0.3 -> 'bm25-0.3_f-0.7' (f: the dense weight)."""
-    return f"bm25-{round(bm25_weight, 6):g}_f-{round(1.0 - bm25_weight, 6):g}"
-
-
 def _mean(values: list[float]) -> float | None:
     return float(np.mean(values)) if values else None
 
@@ -250,13 +247,14 @@ class _Session:
             self.load_error[model_id] = f"model load failed: {exc}"
             return None
 
-    def row(self, model_id: str, weight: float, q: Question, cancel: CancelToken) -> EvalRow:
+    def row(self, model_id: str, weight: Setting, q: Question, cancel: CancelToken) -> EvalRow:
         """Ask, score and build the row; raises Cancelled instead of writing a half answer."""
         info = self.ensure_model(model_id)
         if info is None:
             return self._error_row(model_id, weight, q, None, self.load_error[model_id])
         try:
-            answer = self.pipe.ask(q.question, cancel=cancel, k=self.cfg.k, bm25_weight=weight,
+            answer = self.pipe.ask(q.question, cancel=cancel, k=self.cfg.k,
+                                   bm25_weight=weight.weight, fusion=weight.fusion,
                                    use_cache=self.cfg.use_cache)
         except Exception as exc:
             if cancel.cancelled:
@@ -267,19 +265,20 @@ class _Session:
             raise Cancelled("cancelled by the user")
         return self._scored_row(model_id, weight, q, answer)
 
-    def _base(self, model_id: str, weight: float, q: Question,
+    def _base(self, model_id: str, weight: Setting, q: Question,
               info: ModelInfo | None) -> dict[str, Any]:
         return dict(
             run_id=self.run.run_id, started_at=self.run.started_at, model_id=model_id,
             model_file=info.file if info else self.run.model_file.get(model_id, ""),
             quant=info.quant if info else "", n_gpu_layers=info.n_gpu_layers if info else None,
             backend=info.backend if info else "", n_threads=info.n_threads if info else None,
-            config=config_label(weight), bm25_weight=float(weight), k=self.run.k,
+            config=config_label(weight.weight, weight.fusion), bm25_weight=float(weight.weight),
+            k=self.run.k,
             question_id=q.id, question=q.question, reference_answer=q.reference_answer,
             ref_pages=";".join(map(str, q.pages)),
         )
 
-    def _error_row(self, model_id: str, weight: float, q: Question, info: ModelInfo | None,
+    def _error_row(self, model_id: str, weight: Setting, q: Question, info: ModelInfo | None,
                    error: str) -> EvalRow:
         nothing: dict[str, Any] = dict.fromkeys(("cosine", "page_hit", "first_hit_rank", "refused",
                                  "response_time_s", "retrieval_s", "first_token_s",
@@ -288,7 +287,7 @@ class _Session:
         return EvalRow(**self._base(model_id, weight, q, info), **nothing, answer="",
                        cache_hit=False, error=" ".join(error.split()) or "error")
 
-    def _scored_row(self, model_id: str, weight: float, q: Question, answer: Answer) -> EvalRow:
+    def _scored_row(self, model_id: str, weight: Setting, q: Question, answer: Answer) -> EvalRow:
         t = answer.timings
         pages = [s.page for s in answer.sources]
         hit, rank = scoring.page_hit(q.pages, pages) if q.pages else (None, None)
@@ -310,32 +309,6 @@ class _Session:
         self.pipe.close()
 
 
-def _validate(cfg: EvalConfig) -> list[Question]:
-    """The questions to run; EvalError for settings that cannot work."""
-    if not cfg.models:
-        raise EvalError("no models to evaluate; pass --models ID[,ID...]")
-    if not cfg.bm25_weights:
-        raise EvalError("no BM25 weights; pass --bm25-weights 0.3[,0.5...]")
-    bad = [w for w in cfg.bm25_weights if not 0.0 <= w <= 1.0]
-    if bad:
-        raise EvalError(f"BM25 weights must be within 0..1, not {bad[0]}")
-    if cfg.k < 1:
-        raise EvalError(f"-k must be at least 1, not {cfg.k}")
-    if cfg.limit is not None and cfg.limit < 1:
-        raise EvalError(f"--limit must be at least 1, not {cfg.limit}")
-    if len({config_label(w) for w in cfg.bm25_weights}) != len(cfg.bm25_weights):
-        raise EvalError("the BM25 weights repeat a value")
-    questions = list(cfg.questions[: cfg.limit] if cfg.limit else cfg.questions)
-    if not questions:
-        raise EvalError("the question set is empty")
-    return questions
-
-
-def plan(cfg: EvalConfig, questions: list[Question]) -> list[tuple[str, float, Question]]:
-    """Every (model, weight, question) of the grid, model-major so each loads once."""
-    return [(m, w, q) for m in cfg.models for w in cfg.bm25_weights for q in questions]
-
-
 def run_evaluation(
     cfg: EvalConfig, progress: ProgressCallback | None = None,
     cancel: CancelToken | None = None, on_row: Callable[[EvalRow], None] | None = None,
@@ -349,7 +322,7 @@ def run_evaluation(
     from rag_desktop import reports
 
     cancel = cancel or CancelToken()
-    questions = _validate(cfg)
+    questions = validate(cfg)
     cfg.out_dir.mkdir(parents=True, exist_ok=True)
     writer = reports.ResultsWriter(cfg.out_dir / "results.csv", resume=cfg.resume)
     writer.check_compatible(cfg.k)
@@ -357,7 +330,8 @@ def run_evaluation(
     run = _Run(run_id, started_at, cfg.k)
     grid = plan(cfg, questions)
     done = writer.keys()
-    todo = [item for item in grid if (item[0], config_label(item[1]), item[2].id) not in done]
+    todo = [item for item in grid if (item[0], config_label(*item[1][::-1]), item[2].id)
+            not in done]
     session = _Session(cfg, run)
     info = reports.run_info(cfg, session.pipe.library, run_id, started_at, len(grid))
     status = "cancelled"
@@ -372,7 +346,7 @@ def run_evaluation(
     return writer.rows
 
 
-def _drive(session: _Session, todo: list[tuple[str, float, Question]], writer: Any,
+def _drive(session: _Session, todo: list[tuple[str, Setting, Question]], writer: Any,
            total: int, progress: ProgressCallback | None, cancel: CancelToken,
            on_row: Callable[[EvalRow], None] | None) -> None:
     """Ask every pending item in order; report each flushed row."""

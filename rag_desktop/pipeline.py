@@ -8,7 +8,7 @@ from dataclasses import asdict, dataclass, replace
 from typing import TYPE_CHECKING, Any
 
 from rag_desktop import gate
-from rag_desktop.config import GenerationSettings, RetrievalSettings
+from rag_desktop.config import GenerationSettings, RetrievalSettings, with_fusion
 from rag_desktop.grounding import grounded
 from rag_desktop.language import detect_language, refusal_sentence
 from rag_desktop.llm import LLM, ModelInfo, Rendered
@@ -163,7 +163,7 @@ class Pipeline:
     def ask(
         self, question: str, *, on_token: TokenCallback | None = None,
         cancel: CancelToken | None = None, k: int | None = None,
-        bm25_weight: float | None = None, use_cache: bool = True,
+        bm25_weight: float | None = None, use_cache: bool = True, fusion: str | None = None,
     ) -> Answer:
         """Answer `question` from the library, streaming text pieces to `on_token`."""
         if self.llm.info is None:
@@ -172,6 +172,8 @@ class Pipeline:
         retrieval = replace(self.retrieval, k=k or self.retrieval.k,
                             bm25_weight=self.retrieval.bm25_weight if bm25_weight is None
                             else bm25_weight)
+        if fusion is not None:
+            retrieval = with_fusion(retrieval, fusion)
         cache_key = (self._cache_key(question, retrieval)
                      if use_cache and self.cache is not None else None)
         if cache_key is not None and self.cache is not None:

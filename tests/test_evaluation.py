@@ -36,7 +36,7 @@ from rag_desktop.evaluation import (
     summarize,
 )
 from rag_desktop.progress import Cancelled, CancelToken, ProgressEvent
-from rag_desktop.questions import NOT_IN_DOCUMENT, load_questions
+from rag_desktop.questions import NOT_IN_DOCUMENT, Question, load_questions
 from rag_desktop.reports import PLOT_FILES, ResultsWriter, read_results
 from rag_desktop.scoring import scorer_model
 from tests.conftest import REPO, dev_questions
@@ -307,3 +307,17 @@ def test_ctrl_c_then_sigkill_then_resume_has_no_duplicate_or_missing_rows(
     assert after[: len(killed)] == killed and killed[: len(stopped)] == stopped  # not redone
     assert len({r.run_id for r in after}) == 1 and not any(r.error for r in after)
     assert len(_records(out / "summary.csv")) == 1
+
+
+def test_the_grid_sweeps_fusions_as_well_as_weights(tmp_path: Path) -> None:
+    from rag_desktop.evaluation import plan
+
+    questions = [Question("q1", "What?", "That.")]
+    cfg = EvalConfig(library=tmp_path, questions=questions, models=["m"], out_dir=tmp_path,
+                     bm25_weights=(0.3, 0.7), fusions=("convex", "rrf"))
+    labels = [config_label(s.weight, s.fusion) for _, s, _ in plan(cfg, questions)]
+    assert labels == ["bm25-0.3_f-0.7", "bm25-0.7_f-0.3", "rrf-bm25-0.3_f-0.7",
+                      "rrf-bm25-0.7_f-0.3"]
+    with pytest.raises(EvalError, match="fusion"):
+        run_evaluation(EvalConfig(library=tmp_path, questions=questions, models=["m"],
+                                  out_dir=tmp_path, fusions=("rank",)))

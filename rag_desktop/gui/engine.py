@@ -45,6 +45,7 @@ class EvalRequest:
     max_tokens: int
     limit: int | None = None
     out_dir: Path | None = None
+    fusions: list[str] = field(default_factory=lambda: ["convex"])
     extra: dict[str, Any] = field(default_factory=dict)
 
 
@@ -100,6 +101,7 @@ class Engine(QObject):
     def __init__(self, params: Params) -> None:
         super().__init__()
         self.params = params
+        self._scorer: Any = None  # the answer-vs-reference embedder, made on first use
         self.library: Any = None
         self.llm: Any = None
         self.catalog: Any = None
@@ -206,9 +208,14 @@ class Engine(QObject):
                           k=self.params.k, bm25_weight=self.params.bm25_weight, use_cache=False)
         cosine = None
         if reference.strip() and answer.text:
+            from rag_desktop.embeddings import get_embedder
             from rag_desktop.scoring import cosine as cosine_of
+            from rag_desktop.scoring import scorer_model
 
-            cosine = float(cosine_of(self.library.embedder, answer.text, reference))
+            # The evaluation's multilingual scorer, so the Ask tab and results.csv agree.
+            if self._scorer is None:
+                self._scorer = get_embedder(scorer_model())
+            cosine = float(cosine_of(self._scorer, answer.text, reference))
         self.answered.emit(AskResult(answer, reference, cosine))
 
     # -- evaluate -----------------------------------------------------------------------------

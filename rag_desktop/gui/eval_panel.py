@@ -7,6 +7,7 @@ from typing import Any
 
 from PySide6.QtCore import QSortFilterProxyModel, Qt, Signal
 from PySide6.QtWidgets import (
+    QComboBox,
     QFileDialog,
     QFormLayout,
     QHBoxLayout,
@@ -34,6 +35,13 @@ from rag_desktop.gui.models import (
     scalar_columns,
 )
 from rag_desktop.progress import ProgressEvent
+
+# The default fusion, the design card's EnsembleRetriever, or both side by side.
+FUSION_CHOICES = {
+    "Normalised scores (default)": ["convex"],
+    "Reciprocal rank (EnsembleRetriever, as specified)": ["rrf"],
+    "Both, side by side": ["convex", "rrf"],
+}
 
 
 def parse_weights(text: str) -> list[float]:
@@ -111,6 +119,9 @@ class EvalPanel(QWidget):
         self.model_list.setModel(self.models)
         self.model_list.setMaximumHeight(130)
         self.weights = QLineEdit("0.3")
+        self.fusions = QComboBox()
+        for text, keys in FUSION_CHOICES.items():
+            self.fusions.addItem(text, keys)
         self.k = self._spin(1, 50, 4)
         self.max_tokens = self._spin(1, 4096, 64)
         self.limit = self._spin(0, 100000, 0)
@@ -127,6 +138,7 @@ class EvalPanel(QWidget):
         form.addRow("Questions", qrow)
         form.addRow("Models", self.model_list)
         form.addRow("BM25 weights", self.weights)
+        form.addRow("Fusion", self.fusions)
         form.addRow("k", self.k)
         form.addRow("Max tokens", self.max_tokens)
         form.addRow("Limit questions", self.limit)
@@ -193,7 +205,8 @@ class EvalPanel(QWidget):
         return EvalRequest(
             questions=Path(self.questions.text().strip()), models=self.models.checked(),
             bm25_weights=parse_weights(self.weights.text()), k=self.k.value(),
-            max_tokens=self.max_tokens.value(), limit=self.limit.value() or None)
+            max_tokens=self.max_tokens.value(), limit=self.limit.value() or None,
+            fusions=list(self.fusions.currentData()))
 
     def _request_run(self) -> None:
         try:

@@ -34,6 +34,7 @@ def run(
     cfg = EvalConfig(
         library=Path(library.path), questions=load_questions(request.questions),
         models=list(request.models), out_dir=out_dir, bm25_weights=list(request.bm25_weights),
+        fusions=list(request.fusions),
         k=request.k, limit=request.limit, max_tokens=request.max_tokens,
         questions_file=str(request.questions), **request.extra,
     )

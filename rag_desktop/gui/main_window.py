@@ -181,10 +181,10 @@ class MainWindow(QMainWindow):
 
     def open_settings(self) -> None:
         """The settings dialog; OK applies and saves the parameters."""
-        from rag_desktop.embeddings import KNOWN_EMBEDDING_MODELS
+        from rag_desktop.embeddings import available_embedding_models
         from rag_desktop.gui.settings_dialog import SettingsDialog
 
-        dialog = SettingsDialog(self.params, list(KNOWN_EMBEDDING_MODELS), self)
+        dialog = SettingsDialog(self.params, available_embedding_models(), self)
         if dialog.exec():
             self.apply_params(dialog.params())
 
