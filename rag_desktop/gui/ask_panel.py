@@ -70,8 +70,13 @@ def metrics_text(answer: Any, cosine: float | None, grounding: Grounding | None 
     """The line under an answer: refusal or grounded share, times, rate, model (and cosine)."""
     t, m = answer.timings, answer.model
     parts = []
+    if answer.refused:  # the relevance gate: the model never ran
+        return (f"<b>Not in the documents</b>: nothing in the library looks relevant, so "
+                f"{html.escape(m.id)} was not asked (retrieval {t.retrieval_s * 1000:.0f} ms). "
+                "The closest passages are listed below. To ask the model anyway, turn off "
+                "Settings → Relevance gate.")
     if answer.is_refused:
-        parts.append("<b>refused</b>: the documents do not cover this")
+        parts.append("<b>refused</b>: the model found no answer in the passages")
     elif grounding is not None:
         note = " (unsupported ones highlighted)" if grounding.unsupported else ""
         parts.append(f"grounded <b>{grounding.supported}/{len(grounding.sentences)}</b> "

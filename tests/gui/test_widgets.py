@@ -114,7 +114,11 @@ def test_ask_panel_shows_the_grounded_share_and_marks_unsupported_sentences(qtbo
     assert "Preheat the oven" in highlighted and "filename.pdf" not in highlighted
     assert UNSUPPORTED_STYLE.startswith("background-color:#fde2e1")
     refusal = replace(answer("The documents do not contain the answer."), refused=True)
-    panel.show_answer(refusal, None)
+    panel.show_answer(refusal, None)  # the gate: the footer says why and what to change
+    footer = panel.metrics.text()
+    assert "<b>Not in the documents</b>" in footer and "Relevance gate" in footer
+    assert "grounded" not in footer
+    panel.show_answer(answer("The documents do not contain the answer."), None)  # the model's
     assert "<b>refused</b>" in panel.metrics.text() and "grounded" not in panel.metrics.text()
     panel.show_answer(answer(text), None)  # no share (e.g. an old cached answer): no footer
     assert "grounded" not in panel.metrics.text()
