@@ -262,7 +262,10 @@ class Decoder:
                     result.finish_reason = "length"  # the last token needs no evaluation
                     break
             if not scanner.stopped:
-                rest = utf8.decode(b"", final=True)
+                # Cut at max_tokens or by the user, the last token may end inside a character:
+                # drop its bytes rather than show U+FFFD.
+                cut = result.finish_reason == "length" or result.stopped
+                rest = "" if cut else utf8.decode(b"", final=True)
                 if guard is not None:
                     rest = guard.flush(rest)
                     if guard.stopped:  # the last sentence repeated an earlier one

@@ -103,6 +103,17 @@ def test_max_tokens_is_exact_and_stops_cut_the_text(llm: llama_cpp.Llama) -> Non
     assert cut == text[: text.index(word)] and result.finish_reason == "stop"
 
 
+def test_a_cut_never_ends_in_half_a_character(llm: llama_cpp.Llama) -> None:
+    # SmolLM2 spells Hangul in byte pieces, so some max_tokens fall inside a character.
+    decoder = Decoder(llm)
+    tokens = llm.tokenize("질문: 한국어로 길게 설명해 주세요.\n답변:".encode(), add_bos=True,
+                          special=True)
+    for max_tokens in range(1, 16):
+        decoder.reset()
+        text, result = _ours(decoder, tokens, max_tokens)
+        assert "\ufffd" not in text, (max_tokens, text)
+
+
 def test_a_prompt_longer_than_the_context_is_refused(llm: llama_cpp.Llama) -> None:
     decoder = Decoder(llm)
     with pytest.raises(ValueError, match="context holds 1024"):
