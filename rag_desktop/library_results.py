@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import Literal
 
 from rag_desktop.documents import Chunk
-from rag_desktop.libstore import DocumentInfo
+from rag_desktop.libstore import DocumentInfo, Manifest
 
 
 @dataclass(frozen=True)
@@ -71,3 +71,15 @@ def expand_pdf_paths(paths: Iterable[Path]) -> list[Path]:
         else:
             files.append(path)
     return files
+
+
+def library_details(manifest: Manifest) -> str:
+    """One line on how a library searches: its embedder, BM25 words and chunking."""
+    from rag_desktop.textindex import BIGRAM_TOKENIZER_ID, KIWI_TOKENIZER_ID
+
+    words = {KIWI_TOKENIZER_ID: "words, Korean as Kiwi morphemes",
+             BIGRAM_TOKENIZER_ID: "words, Korean as character pairs"}.get(manifest.tokenizer,
+                                                                          manifest.tokenizer)
+    return (f"Embedding model: {manifest.embedding_model} · BM25 on {words} · chunks of "
+            f"{manifest.chunk_size} characters ({manifest.chunk_overlap} overlap), split further "
+            "to the embedding model's window")

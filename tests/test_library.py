@@ -438,3 +438,12 @@ def test_an_old_library_that_cannot_be_migrated_now_is_still_searched(
         writer.close()
     with Library.open(tmp_path / "lib", embedder, create=False) as later:  # migrated next time
         assert later.store.has_section
+
+
+def test_library_details_name_the_embedder_and_the_korean_tokenizer(tmp_path: Path) -> None:
+    from rag_desktop.config import DEFAULT_EMBEDDING_MODEL
+    from rag_desktop.library_results import library_details
+
+    with Library.open(tmp_path / "lib") as lib:
+        text = library_details(lib.manifest)
+    assert DEFAULT_EMBEDDING_MODEL in text and "Kiwi" in text and "800 characters" in text

@@ -88,6 +88,7 @@ class Engine(QObject):
     busy = Signal(str)  # what is running; "" when idle
     progress = Signal(object)  # ProgressEvent
     library_opened = Signal(str, list)  # path, [DocumentInfo]
+    library_details = Signal(str)  # library.library_details: embedder, BM25 words, chunking
     documents_changed = Signal(list)
     ingest_finished = Signal(list)  # [AddOutcome]
     model_loaded = Signal(object)  # ModelInfo
@@ -157,6 +158,9 @@ class Engine(QObject):
             self.library.close()
         self.library = library
         self.library_opened.emit(str(library.path), library.documents())
+        from rag_desktop.library_results import library_details
+
+        self.library_details.emit(library_details(library.manifest))
         # Load the embedder and build the search indexes now, not at the first question.
         if library.documents():
             library.search("warm up", k=1)
@@ -240,7 +244,8 @@ class Engine(QObject):
             self.library = None
 
 
-OUT_SIGNALS = ("busy", "progress", "library_opened", "documents_changed", "ingest_finished",
+OUT_SIGNALS = ("busy", "progress", "library_opened", "library_details", "documents_changed",
+               "ingest_finished",
                "model_loaded", "catalog_changed", "token", "answered", "eval_row",
                "eval_finished", "failed")
 
@@ -255,6 +260,7 @@ class EngineClient(QObject):
     busy = Signal(str)
     progress = Signal(object)
     library_opened = Signal(str, list)
+    library_details = Signal(str)
     documents_changed = Signal(list)
     ingest_finished = Signal(list)
     model_loaded = Signal(object)

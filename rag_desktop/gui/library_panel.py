@@ -115,6 +115,9 @@ class LibraryPanel(QWidget):
         header.setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
         header.setSectionResizeMode(0, QHeaderView.ResizeMode.Stretch)
         header.setSectionResizeMode(4, QHeaderView.ResizeMode.Stretch)
+        self.details = QLabel("")
+        self.details.setWordWrap(True)
+        self.details.setStyleSheet("color: palette(mid);")
         self.hint = QLabel("Drop PDF files or folders here, or press Ctrl+O.")
         self.hint.setStyleSheet("color: palette(mid);")
         self.progress = QProgressBar()
@@ -128,6 +131,7 @@ class LibraryPanel(QWidget):
         bottom.addWidget(self.cancel_btn)
         layout = QVBoxLayout(self)
         layout.addLayout(top)
+        layout.addWidget(self.details)
         layout.addWidget(self.table, 1)
         layout.addWidget(self.hint)
         layout.addLayout(bottom)
@@ -155,6 +159,10 @@ class LibraryPanel(QWidget):
             self.library_requested.emit(str(config.libraries_dir() / name))
 
     # -- documents ----------------------------------------------------------------------------
+    def set_details(self, text: str) -> None:
+        """Show how the library searches (embedder, BM25 words, chunking)."""
+        self.details.setText(text)
+
     def set_documents(self, documents: list) -> None:
         """Show the library's documents, followed by files that failed in the last add."""
         rows = [DocumentRow(d.name, d.pages, d.chunks, d.added_at, path=str(d.path))

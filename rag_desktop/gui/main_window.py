@@ -121,6 +121,7 @@ class MainWindow(QMainWindow):
         e.busy.connect(self._on_busy)
         e.progress.connect(self._on_progress)
         e.library_opened.connect(self._on_library_opened)
+        e.library_details.connect(self.library_panel.set_details)
         e.documents_changed.connect(self._on_documents)
         e.ingest_finished.connect(self._on_ingested)
         e.model_loaded.connect(self._on_model_loaded)
