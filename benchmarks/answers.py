@@ -60,15 +60,19 @@ def seed_answers(devset: devsets.DevSet, items: list[dict[str, Any]],
     from rag_desktop.catalog import load_catalog
 
     gguf = load_catalog().get(MODEL_ID).path
-    # The app's context cap (4,096), not the seed's 2,048: four Korean chunks overflow 2,048.
-    seed = SeedPipeline(devset.pdf, Path(gguf), max_tokens=max_tokens, n_ctx=4096)
+    # SmolLM2's whole 8,192-token context, not the seed's 2,048: four of its Korean chunks
+    # (pypdf text, no token budget) reach 7,400 tokens, and the script would crash.
+    seed = SeedPipeline(devset.pdf, Path(gguf), max_tokens=max_tokens, n_ctx=8192)
     seed.build()
     out = []
     try:
         for item in items:
-            text = seed.ask(item["question"])["answer"].strip()
-            out.append({"id": item["id"], "answer": text})
-            print(f"seed {item['id']}: {text[:100]!r}", file=sys.stderr, flush=True)
+            try:
+                text, error = seed.ask(item["question"])["answer"].strip(), ""
+            except ValueError as exc:  # the script's prompt overflowed the model's context
+                text, error = "", " ".join(str(exc).split())
+            out.append({"id": item["id"], "answer": text, "error": error})
+            print(f"seed {item['id']}: {(error or text)[:100]!r}", file=sys.stderr, flush=True)
     finally:
         seed.close()
     return out
@@ -79,8 +83,11 @@ def summarise(items: list[dict[str, Any]], answers: list[dict[str, Any]],
     """Mean cosine over answerable items; refusal rates on both kinds of item."""
     from rag_desktop.scoring import cosine, is_refusal
 
-    cosines, wrong_refusals, ood_refused, ood = [], 0, 0, 0
+    cosines, wrong_refusals, ood_refused, ood, errors = [], 0, 0, 0, 0
     for item, ans in zip(items, answers, strict=True):
+        if ans.get("error"):
+            errors += 1
+            continue
         did_refuse = ans.get("refused", is_refusal(ans["answer"]))
         if expects_refusal(item["reference_answer"]):
             ood += 1
@@ -91,8 +98,13 @@ def summarise(items: list[dict[str, Any]], answers: list[dict[str, Any]],
     grounded = [a["grounded"] for a in answers if a.get("grounded") is not None]
     return {"cosine": statistics.mean(cosines) if cosines else None,
             "answerable": len(cosines), "wrongly_refused": wrong_refusals,
-            "ood": ood, "ood_refused": ood_refused,
+            "ood": ood, "ood_refused": ood_refused, "errors": errors,
             "grounded": statistics.mean(grounded) if grounded else None}
+
+
+def _f(value: float | None, digits: int = 3) -> str:
+    """A number for the table, "–" when there is none."""
+    return "–" if value is None else f"{value:.{digits}f}"
 
 
 def sample(items: list[dict[str, Any]], limit: int | None) -> list[dict[str, Any]]:
@@ -113,28 +125,39 @@ def main(argv: list[str] | None = None) -> int:
                     help="first N answerable items of each set (out-of-document ones: all)")
     ap.add_argument("--max-tokens", type=int, default=96)
     ap.add_argument("--no-write", action="store_true")
+    ap.add_argument("--resume", action="store_true",
+                    help="keep the sets already in build/quality/answers.json")
+    ap.add_argument("--from-json", action="store_true",
+                    help="score and write the answers of the last run (build/quality/answers.json)")
     args = ap.parse_args(argv)
     load_before = load_average()
     scorer_id = scorer_model()
     scorer = get_embedder(scorer_id)
     rows, raw = [], {}
+    file = BUILD / "answers.json"
+    saved = json.loads(file.read_text("utf-8")) if file.is_file() else {}
     for devset in devsets.dev_sets():
         if args.sets and devset.name not in args.sets:
             continue
         items = sample(devset.items(), args.limit)
-        app = app_answers(devset, items, args.max_tokens)
-        seed = seed_answers(devset, items, args.max_tokens)
-        raw[devset.name] = {"app": app, "seed": seed}
+        if args.from_json or (args.resume and devset.name in saved):
+            raw[devset.name] = saved[devset.name]
+        else:
+            raw[devset.name] = {"app": app_answers(devset, items, args.max_tokens),
+                                "seed": seed_answers(devset, items, args.max_tokens)}
+            # Saved after every set, so that a failure later keeps what was measured.
+            file.write_text(json.dumps({**saved, **raw}, ensure_ascii=False, indent=1), "utf-8")
+        app, seed = raw[devset.name]["app"], raw[devset.name]["seed"]
         a, s = summarise(items, app, scorer), summarise(items, seed, scorer)
-        rows.append([devset.name, a["answerable"], f"{s['cosine']:.3f}", f"{a['cosine']:.3f}",
-                     f"{a['cosine'] - s['cosine']:+.3f}",
+        diff = (f"{a['cosine'] - s['cosine']:+.3f}"
+                if a["cosine"] is not None and s["cosine"] is not None else "–")
+        rows.append([devset.name, a["answerable"], _f(s["cosine"]), _f(a["cosine"]), diff,
                      f"{s['ood_refused']}/{s['ood']}", f"{a['ood_refused']}/{a['ood']}",
-                     f"{s['wrongly_refused']}", f"{a['wrongly_refused']}",
-                     "" if a["grounded"] is None else f"{a['grounded']:.2f}"])
-    (BUILD / "answers.json").write_text(json.dumps(raw, ensure_ascii=False, indent=1), "utf-8")
+                     f"{s['wrongly_refused']}", f"{a['wrongly_refused']}", _f(a["grounded"], 2),
+                     f"{s['errors']}"])
     body = table(["set", "answerable", "seed cosine", "app cosine", "app - seed",
                   "seed refused OOD", "app refused OOD", "seed wrongly refused",
-                  "app wrongly refused", "app grounded"], rows)
+                  "app wrongly refused", "app grounded", "seed crashed"], rows)
     scope = (f"first {args.limit} answerable items of each set and every out-of-document one"
              if args.limit else "every item")
     notes = (f"Model {MODEL_ID}, greedy, max_tokens {args.max_tokens}; cosine by {scorer_id}; "
