@@ -23,12 +23,12 @@ from pathlib import Path
 from typing import Any
 
 from benchmarks.devsets import dev_sets
-from rag_desktop.catalog import load_catalog
 from rag_desktop.config import GenerationSettings
-from rag_desktop.generation import RepetitionGuard, RepetitionRule
 from rag_desktop.language import detect_language, refusal_sentence
-from rag_desktop.llm import LLM, Rendered
-from rag_desktop.prompts import (
+from rag_desktop.llm.catalog import load_catalog
+from rag_desktop.llm.client import LLM, Rendered
+from rag_desktop.llm.decoder import RepetitionGuard, RepetitionRule
+from rag_desktop.llm.prompts import (
     EXAMPLES,
     INSTRUCTIONS,
     build_messages,
@@ -46,8 +46,8 @@ def _passages_file(out: Path) -> Path:
 
 def cmd_passages(args: argparse.Namespace) -> None:
     """Retrieve the top 4 chunks of every dev question with the current default settings."""
-    from rag_desktop.embeddings import get_embedder
-    from rag_desktop.library import Library
+    from rag_desktop.library.embeddings import get_embedder
+    from rag_desktop.library.library import Library
 
     embedder = get_embedder()
     rows = []
@@ -158,7 +158,7 @@ def echoes(answer: str, instruction: str, example: str) -> bool:
 
 def _score(rows: list[dict[str, Any]], replay: Replayer, rule: RepetitionRule,
            embedder: Any) -> dict[str, Any]:
-    from rag_desktop.scoring import cosine
+    from rag_desktop.evaluation.scoring import cosine
 
     cos, echo, loops, tokens, refused_out, refused_in, same_lang = [], 0, 0, [], [], [], []
     for r in rows:
@@ -184,7 +184,7 @@ def _score(rows: list[dict[str, Any]], replay: Replayer, rule: RepetitionRule,
 
 def cmd_report(args: argparse.Namespace) -> None:
     """The format table, and the rule grid: how many raw answers each rule cuts."""
-    from rag_desktop.embeddings import get_embedder
+    from rag_desktop.library.embeddings import get_embedder
 
     embedder = get_embedder()
     print("| model | format | set(s) | n | echo | loop | cosine | tokens | same language "

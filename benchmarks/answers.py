@@ -23,8 +23,8 @@ from benchmarks import devsets
 from benchmarks.common import load_average, table, write_section
 from benchmarks.quality import BUILD, DOC, open_library
 from rag_desktop.config import DEFAULT_EMBEDDING_MODEL, ChunkSettings, GenerationSettings
-from rag_desktop.questions import expects_refusal
-from rag_desktop.textindex import TOKENIZER_ID
+from rag_desktop.evaluation.questions import expects_refusal
+from rag_desktop.library.textindex import TOKENIZER_ID
 
 MODEL_ID = "smollm2-135m-instruct-q4_1"
 
@@ -32,13 +32,14 @@ MODEL_ID = "smollm2-135m-instruct-q4_1"
 def app_answers(devset: devsets.DevSet, items: list[dict[str, Any]],
                 max_tokens: int) -> list[dict[str, Any]]:
     """The app's answer, refusal flag and grounded share for every item."""
-    from rag_desktop.app import open_pipeline
+    from rag_desktop.session import open_session
 
     lib = open_library(devset, DEFAULT_EMBEDDING_MODEL, TOKENIZER_ID, ChunkSettings())
     path = lib.path
     lib.close()
     generation = GenerationSettings(max_tokens=max_tokens)
-    pipe = open_pipeline(path, MODEL_ID, generation, use_cache=False)
+    session = open_session(path, MODEL_ID, generation, use_cache=False)
+    pipe = session.pipeline()
     out = []
     try:
         for item in items:
@@ -49,7 +50,7 @@ def app_answers(devset: devsets.DevSet, items: list[dict[str, Any]],
                         "prompt_tokens": answer.timings.prompt_tokens})
             print(f"app  {item['id']}: {answer.text[:100]!r}", file=sys.stderr, flush=True)
     finally:
-        pipe.close()
+        session.close()
     return out
 
 
@@ -57,7 +58,7 @@ def seed_answers(devset: devsets.DevSet, items: list[dict[str, Any]],
                  max_tokens: int) -> list[dict[str, Any]]:
     """Seed 004's answer for every item, with the same GGUF."""
     from benchmarks.baseline_seed import SeedPipeline
-    from rag_desktop.catalog import load_catalog
+    from rag_desktop.llm.catalog import load_catalog
 
     gguf = load_catalog().get(MODEL_ID).path
     # SmolLM2's whole 8,192-token context, not the seed's 2,048: four of its Korean chunks
@@ -81,7 +82,8 @@ def seed_answers(devset: devsets.DevSet, items: list[dict[str, Any]],
 def summarise(items: list[dict[str, Any]], answers: list[dict[str, Any]],
               scorer: Any) -> dict[str, Any]:
     """Mean cosine over answerable items; refusal rates on both kinds of item."""
-    from rag_desktop.scoring import cosine, is_refusal
+    from rag_desktop.evaluation.scoring import cosine
+    from rag_desktop.language import is_refusal
 
     cosines, wrong_refusals, ood_refused, ood, errors = [], 0, 0, 0, 0
     for item, ans in zip(items, answers, strict=True):
@@ -116,8 +118,8 @@ def sample(items: list[dict[str, Any]], limit: int | None) -> list[dict[str, Any
 
 def main(argv: list[str] | None = None) -> int:
     """Answer every dev set on both sides, score, print and write the table."""
-    from rag_desktop.embeddings import get_embedder
-    from rag_desktop.scoring import scorer_model
+    from rag_desktop.evaluation.scoring import scorer_model
+    from rag_desktop.library.embeddings import get_embedder
 
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--sets", type=lambda s: s.split(","), default=None)

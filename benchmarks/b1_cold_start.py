@@ -30,20 +30,21 @@ def _since() -> float:
 
 
 def child_app(library: Path, model_id: str, question: str, max_tokens: int) -> dict[str, Any]:
-    """The app's cold start, in this (fresh) process: open_pipeline, then one ask."""
+    """The app's cold start, in this (fresh) process: open_session, then one ask."""
     phases: dict[str, float] = {}
-    from rag_desktop.app import open_pipeline
     from rag_desktop.config import GenerationSettings, set_offline
+    from rag_desktop.session import open_session
 
     set_offline()
     phases["imports"] = _since()
-    pipe = open_pipeline(library, model_id, GenerationSettings(max_tokens=max_tokens),
-                         use_cache=False)
+    session = open_session(library, model_id, GenerationSettings(max_tokens=max_tokens),
+                           use_cache=False)
+    pipe = session.pipeline()
     phases["open_and_model_load"] = _since()
     if os.environ.get("BENCH_STOP_AT_RETRIEVAL"):
         hits = pipe.library.search(question).hits
         phases["retrieval"] = _since()
-        pipe.close()
+        session.close()
         return {"side": "app", "phases": phases, "answer": "",
                 "pages": [h.chunk.page for h in hits],
                 "documents_embedded": getattr(pipe.library.embedder, "documents_embedded", None),
@@ -59,7 +60,7 @@ def child_app(library: Path, model_id: str, question: str, max_tokens: int) -> d
     phases["answer"] = _since()
     t = answer.timings
     phases["retrieval"] = round(phases["open_and_model_load"] + t.retrieval_s, 4)
-    pipe.close()
+    session.close()
     embedded = getattr(pipe.library.embedder, "documents_embedded", None)
     return {"side": "app", "phases": phases, "answer": answer.text,
             "pages": [s.page for s in answer.sources], "documents_embedded": embedded,
@@ -69,7 +70,7 @@ def child_app(library: Path, model_id: str, question: str, max_tokens: int) -> d
 def ensure_library(home: Path, pdf: Path) -> Path:
     """The app's library of `pdf` under `home`, built once (not part of any timing)."""
     from rag_desktop.config import set_offline
-    from rag_desktop.library import Library
+    from rag_desktop.library.library import Library
 
     set_offline()
     path = home / "libraries" / f"b1-{pdf.stem}"
@@ -96,7 +97,7 @@ def measure(pdf: Path, model_id: str, question: str, max_tokens: int, n: int,
             home: Path, stop_at_retrieval: bool = False) -> dict[str, list[dict[str, Any]]]:
     """Interleaved seed/app cold starts: one warm-up round, then n rounds."""
     from benchmarks.common import interleaved, offline_env
-    from rag_desktop.catalog import load_catalog
+    from rag_desktop.llm.catalog import load_catalog
 
     env = offline_env(home)
     if stop_at_retrieval:

@@ -66,10 +66,10 @@ def measure(pdf: Path, settings: list[tuple[int, int]], n: int) -> list[dict[str
 
     from benchmarks.common import interleaved, timed
     from rag_desktop.config import ChunkSettings
-    from rag_desktop.documents import chunk_pages, read_pdf
-    from rag_desktop.embeddings import SentenceTransformerEmbedder
     from rag_desktop.fsutil import file_sha256
-    from rag_desktop.library import Library
+    from rag_desktop.library.documents import chunk_pages, read_pdf
+    from rag_desktop.library.embeddings import SentenceTransformerEmbedder
+    from rag_desktop.library.library import Library
 
     embedder = SentenceTransformerEmbedder()
     embedder.embed_query("warm up")  # the model load is not part of ingestion

@@ -34,9 +34,9 @@ NOISE = 0.03
 def real_chunks(pdfs: list[Path], cache: Path) -> tuple[list[str], np.ndarray]:
     """The app's chunks of `pdfs` and their MiniLM vectors (embedded once, cached in `cache`)."""
     from rag_desktop.config import ChunkSettings
-    from rag_desktop.documents import chunk_pages, read_pdf
-    from rag_desktop.embeddings import SentenceTransformerEmbedder
     from rag_desktop.fsutil import file_sha256
+    from rag_desktop.library.documents import chunk_pages, read_pdf
+    from rag_desktop.library.embeddings import SentenceTransformerEmbedder
 
     texts: list[str] = []
     for pdf in pdfs:
@@ -76,9 +76,9 @@ def synthesize(texts: list[str], vectors: np.ndarray, n: int,
 
 def build_library(folder: Path, texts: list[str], vectors: np.ndarray, embedder: Any) -> Any:
     """A real app library holding the synthesized chunks (one 'document' per 1,000 chunks)."""
-    from rag_desktop.documents import Chunk
-    from rag_desktop.library import DocumentInfo, Library
-    from rag_desktop.libstore import clone_index, utc_now
+    from rag_desktop.library.documents import Chunk
+    from rag_desktop.library.library import DocumentInfo, Library
+    from rag_desktop.library.store import clone_index, utc_now
 
     lib = Library.open(folder, embedder)
     store = lib.store
@@ -126,7 +126,7 @@ def faiss_legs(vectors: np.ndarray, queries: np.ndarray, k: int) -> dict[str, An
 def measure(sizes: list[int], pdfs: list[Path], n_queries: int, work: Path) -> list[dict]:
     """One row per corpus size."""
     from benchmarks.common import question_texts
-    from rag_desktop.embeddings import SentenceTransformerEmbedder
+    from rag_desktop.library.embeddings import SentenceTransformerEmbedder
 
     embedder = SentenceTransformerEmbedder()
     texts, vectors = real_chunks(pdfs, work.parent if work.parent.name == "build" else work)

@@ -4,7 +4,7 @@ Both sides load the same GGUF with the same n_ctx, n_batch (= n_ubatch), n_threa
 n_threads_batch, get the same rendered RAG prompt (4 real chunks of the sample manual and a
 question, rendered by the app's runner with the model's chat template) and the same sampling
 settings, and stream up to --max-tokens tokens:
-- app: `LLM.load` / `LLM.stream` (JSON lines over a pipe to `rag_desktop.runner`);
+- app: `LLM.load` / `LLM.stream` (JSON lines over a pipe to `rag_desktop.llm.runner`);
 - direct: `llama_cpp.Llama.create_completion(tokens, stream=True)` in this process;
 - raw loop (reference, decode only): `Llama.eval([token])` after the same prompt, no sampling.
 TTFT is from sending the prompt to the first streamed piece; decode tok/s is
@@ -30,7 +30,7 @@ import llama_cpp  # before anything that imports numpy: a CUDA build crashed oth
 def model_entries(names: list[str]) -> list[Any]:
     """Catalog entries: 'smollm2', 'gemma3', or a GGUF under build/arch ('tinyllama-arch')."""
     from benchmarks import common
-    from rag_desktop.catalog import load_catalog
+    from rag_desktop.llm.catalog import load_catalog
 
     catalog = load_catalog()
     arch = load_catalog(model_dirs=[common.BUILD / "arch"])
@@ -56,7 +56,7 @@ def passage_sets(n: int) -> list[list[tuple[str, str]]]:
     """
     from benchmarks import common
     from rag_desktop.config import ChunkSettings
-    from rag_desktop.documents import chunk_pages, read_pdf
+    from rag_desktop.library.documents import chunk_pages, read_pdf
 
     chunks = chunk_pages(read_pdf(common.SAMPLE_PDF), "sample-manual.pdf", "0" * 64,
                          ChunkSettings())
@@ -133,8 +133,8 @@ def measure_one(entry: Any, settings: Any, questions: list[str], n: int,
                 with_raw: bool) -> dict[str, Any]:
     """Interleaved app / direct (/ raw loop) rounds for one model and one setting."""
     from benchmarks.common import interleaved
-    from rag_desktop.llm import LLM
-    from rag_desktop.prompts import build_messages
+    from rag_desktop.llm.client import LLM
+    from rag_desktop.llm.prompts import build_messages
 
     llm = LLM()
     try:

@@ -2,7 +2,7 @@
 
 Every measurement is a fresh process, so the peaks are not mixed up with earlier work:
 - ingest: `Library.add_pdf(PDF)` into a new library; peak = the process's ru_maxrss;
-- ask: `open_pipeline` + one `ask` on the sample library; the app process's ru_maxrss, the
+- ask: `open_session` + one `ask` on the sample library; the app process's ru_maxrss, the
   runner child's ru_maxrss (RUSAGE_CHILDREN once it has exited), and the peak of their sum
   sampled every 20 ms with psutil (the figure a user sees in a task manager).
 The seed pipeline (benchmarks.baseline_seed: everything in one process) is measured beside the
@@ -70,7 +70,7 @@ class TreeSampler:
 def child_ingest(pdf: Path, library: Path) -> dict[str, Any]:
     """Ingest `pdf` into a new library at `library` in this process."""
     from rag_desktop.config import set_offline
-    from rag_desktop.library import Library
+    from rag_desktop.library.library import Library
 
     set_offline()
     t0 = time.perf_counter()
@@ -81,16 +81,16 @@ def child_ingest(pdf: Path, library: Path) -> dict[str, Any]:
 
 
 def child_ask(library: Path, model_id: str, question: str, max_tokens: int) -> dict[str, Any]:
-    """open_pipeline + one ask in this process; app, runner and combined peaks."""
-    from rag_desktop.app import open_pipeline
+    """open_session + one ask in this process; app, runner and combined peaks."""
     from rag_desktop.config import GenerationSettings, set_offline
+    from rag_desktop.session import open_session
 
     set_offline()
     with TreeSampler() as sampler:
-        pipe = open_pipeline(library, model_id, GenerationSettings(max_tokens=max_tokens),
-                             use_cache=False)
-        answer = pipe.ask(question, use_cache=False)
-        pipe.close()  # the runner exits, so RUSAGE_CHILDREN now holds its peak
+        session = open_session(library, model_id, GenerationSettings(max_tokens=max_tokens),
+                               use_cache=False)
+        answer = session.pipeline().ask(question, use_cache=False)
+        session.close()  # the runner exits, so RUSAGE_CHILDREN now holds its peak
     return {"app_mib": _maxrss_mib(resource.RUSAGE_SELF),
             "runner_mib": _maxrss_mib(resource.RUSAGE_CHILDREN),
             "sum_peak_mib": sampler.peak / 2**20, "tokens": answer.timings.completion_tokens}
@@ -181,7 +181,7 @@ def main(argv: list[str] | None = None) -> int:
     finally:
         shutil.rmtree(work, ignore_errors=True)
     from benchmarks.b1_cold_start import ensure_library
-    from rag_desktop.catalog import load_catalog
+    from rag_desktop.llm.catalog import load_catalog
 
     library = ensure_library(home, common.SAMPLE_PDF)
     ids = (args.models.split(",") if args.models

@@ -62,8 +62,8 @@ def pdfium_texts(path: Path) -> list[str]:
 
 
 def app_texts(path: Path) -> list[str]:
-    """The app's pages (rag_desktop.documents.read_pdf), cleaned."""
-    from rag_desktop.documents import read_pdf
+    """The app's pages (rag_desktop.library.documents.read_pdf), cleaned."""
+    from rag_desktop.library.documents import read_pdf
 
     return [page.text for page in read_pdf(path)]
 
@@ -87,7 +87,7 @@ def glued_share(texts: list[str]) -> tuple[int, float]:
 
 def agreement(a: list[str], b: list[str]) -> float:
     """Mean per-page difflib ratio of the two word sequences (cleaned text)."""
-    from rag_desktop.documents import clean_text
+    from rag_desktop.library.documents import clean_text
 
     ratios = []
     for x, y in zip(a, b, strict=False):
@@ -102,8 +102,8 @@ def outline_row(path: Path) -> tuple[int, float]:
     import pypdfium2
 
     from rag_desktop.config import ChunkSettings
-    from rag_desktop.documents import chunk_pages, read_pdf
-    from rag_desktop.outline import read_outline
+    from rag_desktop.library.documents import chunk_pages, read_pdf
+    from rag_desktop.library.outline import read_outline
 
     pdf = pypdfium2.PdfDocument(path)
     n_bookmarks = len(read_outline(pdf))
@@ -145,7 +145,7 @@ HEADERS = ["manual", "pages", "pypdf pages/s", "pdfium pages/s", "app read_pdf p
 
 def show(path: Path, page: int) -> None:
     """Print one page (1-based) from both extractors, cleaned, for a spot check."""
-    from rag_desktop.documents import clean_text
+    from rag_desktop.library.documents import clean_text
 
     for label, fn in (("pypdf", pypdf_texts), ("pdfium", pdfium_texts)):
         print(f"--- {path.name} p.{page}, {label}\n{clean_text(fn(path)[page - 1])}\n")

@@ -34,11 +34,11 @@ def generate(set_name: str, model_id: str, out: Path, limit: int | None,
 
     With model_id "none", only the reference answers and their pages are written.
     """
-    from rag_desktop.catalog import load_catalog
     from rag_desktop.config import GenerationSettings
-    from rag_desktop.documents import read_pdf
-    from rag_desktop.library import Library
-    from rag_desktop.llm import LLM
+    from rag_desktop.library.documents import read_pdf
+    from rag_desktop.library.library import Library
+    from rag_desktop.llm.catalog import load_catalog
+    from rag_desktop.llm.client import LLM
     from rag_desktop.pipeline import Pipeline
 
     try:
@@ -70,7 +70,8 @@ def generate(set_name: str, model_id: str, out: Path, limit: int | None,
                 f.write(json.dumps(record, ensure_ascii=False) + "\n")
                 print(item["id"], repr(a.text[:100]) if a else "", file=sys.stderr, flush=True)
         if pipe is not None:
-            pipe.close()
+            pipe.llm.close()
+            pipe.library.close()
 
 
 def _wrong_partner(records: list[dict[str, Any]], i: int, key: str) -> int:
@@ -99,7 +100,7 @@ def _lexical(stem: bool) -> Rule:
 
 
 def _embedding(model_id: str) -> Rule:
-    from rag_desktop.embeddings import get_embedder
+    from rag_desktop.library.embeddings import get_embedder
 
     embedder = get_embedder(model_id)
     cache: dict[str, np.ndarray] = {}

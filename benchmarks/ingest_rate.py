@@ -28,7 +28,7 @@ CHILD = """
 import json, sys, time
 from pathlib import Path
 t0 = time.perf_counter()
-from rag_desktop.library import Library
+from rag_desktop.library.library import Library
 lib = Library.open(Path(sys.argv[2]))
 result = lib.add_pdf(Path(sys.argv[1]))
 seconds = time.perf_counter() - t0

@@ -25,9 +25,9 @@ from typing import Any
 from benchmarks import devsets
 from benchmarks.common import load_average, table, write_section
 from rag_desktop.config import DEFAULT_EMBEDDING_MODEL, ChunkSettings, RetrievalSettings
-from rag_desktop.library import Library
-from rag_desktop.questions import expects_refusal
-from rag_desktop.textindex import TOKENIZER_ID
+from rag_desktop.evaluation.questions import expects_refusal
+from rag_desktop.library.library import Library
+from rag_desktop.library.textindex import TOKENIZER_ID
 
 REPO = Path(__file__).resolve().parents[1]
 BUILD = REPO / "build" / "quality"
@@ -84,7 +84,7 @@ def slug(text: str) -> str:
 def open_library(devset: devsets.DevSet, embedder_id: str, tokenizer: str,
                  chunking: ChunkSettings) -> Library:
     """The set's library for this embedder and chunking, built on first use."""
-    from rag_desktop.embeddings import get_embedder
+    from rag_desktop.library.embeddings import get_embedder
 
     # "fit": chunks are also split to the embedder's window (Library._chunk); bump on changes.
     folder = BUILD / slug(f"{devset.name}-{embedder_id.rsplit('/', 1)[-1]}-{chunking.chunk_size}-"

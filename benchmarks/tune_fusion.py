@@ -21,9 +21,9 @@ import numpy as np
 from benchmarks import devsets
 from benchmarks.quality import open_library
 from rag_desktop.config import ChunkSettings
-from rag_desktop.fusion import min_max
-from rag_desktop.questions import expects_refusal
-from rag_desktop.textindex import TOKENIZER_ID
+from rag_desktop.evaluation.questions import expects_refusal
+from rag_desktop.library.fusion import min_max
+from rag_desktop.library.textindex import TOKENIZER_ID
 
 N = 40
 Cands = dict[str, Any]  # ids, pages, bm25, dense, bm25_rank, dense_rank (numpy arrays)
@@ -31,9 +31,9 @@ Cands = dict[str, Any]  # ids, pages, bm25, dense, bm25_rank, dense_rank (numpy 
 
 def header_state(lib: Any) -> Any:
     """A search state whose chunks are indexed (BM25 and vectors) with their section path."""
-    from rag_desktop.libstore import new_index
-    from rag_desktop.retrieval import SearchState
-    from rag_desktop.textindex import TOKENIZERS
+    from rag_desktop.library.retrieval import SearchState
+    from rag_desktop.library.store import new_index
+    from rag_desktop.library.textindex import TOKENIZERS
 
     rows = lib.store.chunk_texts(contextual_header=True)
     vectors = lib.embedder.embed_documents([r[1] for r in rows])

@@ -19,8 +19,8 @@ from pathlib import Path
 import numpy as np
 
 from rag_desktop.config import ChunkSettings, set_offline
-from rag_desktop.embeddings import SentenceTransformerEmbedder
-from rag_desktop.library import Library
+from rag_desktop.library.embeddings import SentenceTransformerEmbedder
+from rag_desktop.library.library import Library
 
 REPO = Path(__file__).resolve().parents[1]
 EVAL = REPO / ".." / "shared" / "eval"

@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING
 from rag_desktop.config import GenerationSettings, RetrievalSettings
 
 if TYPE_CHECKING:
-    from rag_desktop.pipeline import Answer
+    from rag_desktop.answer import Answer
 
 
 def normalize_question(question: str) -> str:
@@ -54,7 +54,7 @@ class AnswerCache:
 
     def get(self, key: str) -> Answer | None:
         """The cached answer for `key`, or None."""
-        from rag_desktop.pipeline import answer_from_json
+        from rag_desktop.answer import answer_from_json
 
         with self._lock:
             row = self._db.execute("SELECT answer FROM answers WHERE key = ?", (key,)).fetchone()

@@ -10,10 +10,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from rag_desktop.embed_registry import MINILM_ID, USE_ID
+from rag_desktop.library.embed_registry import MINILM_ID, USE_ID
 
 if TYPE_CHECKING:
-    from rag_desktop.library_results import SearchResult
+    from rag_desktop.library.results import SearchResult
 
 
 @dataclass(frozen=True)

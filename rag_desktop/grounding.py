@@ -7,7 +7,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import NamedTuple
 
-from rag_desktop.textindex import tokenize
+from rag_desktop.library.textindex import tokenize
 
 # A sentence is supported when at least this share of its content tokens occurs in the cited
 # passages. Chosen by measurement (docs/evaluation.md, "Grounded share"): real answers against
@@ -123,7 +123,7 @@ def grounded(answer_text: str, passages: Sequence[str],
     A sentence with no content token ("Yes.") is left out. The share is None for an empty
     answer, a refusal sentence, or an answer with no sentence left to check.
     """
-    from rag_desktop.scoring import is_refusal
+    from rag_desktop.language import is_refusal
 
     if not answer_text.strip() or is_refusal(answer_text):
         return Grounding(None, [])

@@ -4,125 +4,36 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
-from dataclasses import asdict, dataclass, replace
-from typing import TYPE_CHECKING, Any
+from dataclasses import replace
+from typing import TYPE_CHECKING
 
 from rag_desktop import gate
+from rag_desktop.answer import Answer, Source, Timings, passage_label
 from rag_desktop.config import GenerationSettings, RetrievalSettings, with_fusion
 from rag_desktop.grounding import grounded
 from rag_desktop.language import detect_language, refusal_sentence
-from rag_desktop.llm import LLM, ModelInfo, Rendered
+from rag_desktop.llm.client import LLM, ModelInfo, Rendered
+from rag_desktop.llm.prompts import build_messages
 from rag_desktop.progress import CancelToken
-from rag_desktop.prompts import build_messages
 
 if TYPE_CHECKING:
     from rag_desktop.cache import AnswerCache
-    from rag_desktop.catalog import Catalog
-    from rag_desktop.library import Library, SearchHit
+    from rag_desktop.library.library import Library
+    from rag_desktop.llm.catalog import Catalog
 
 
 class NoModelError(Exception):
     """ask() was called before a model was loaded."""
 
 
-@dataclass(frozen=True)
-class Source:
-    """One retrieved chunk as cited under an answer."""
-
-    rank: int
-    file: str
-    page: int
-    page_label: str | None
-    text: str
-    bm25: float
-    dense: float
-    fused: float
-    section: str = ""  # the outline's section path ("" when the PDF has no outline)
-
-    @classmethod
-    def from_hit(cls, hit: SearchHit) -> Source:
-        """The citation form of a library search hit."""
-        c = hit.chunk
-        return cls(hit.rank, c.file, c.page, c.page_label, c.text, hit.bm25, hit.dense, hit.fused,
-                   c.section)
-
-    def to_json(self) -> dict[str, Any]:
-        """The source object of the CLI's JSON (docs/cli.md)."""
-        return {"rank": self.rank, "file": self.file, "page": self.page, "text": self.text,
-                "bm25": self.bm25, "dense": self.dense, "fused": self.fused,
-                "section": self.section}
-
-
-@dataclass(frozen=True)
-class Timings:
-    """Seconds and token counts, all measured here so every front end reports the same numbers.
-
-    first_token_s and generation_s run from the moment the prompt is sent to the model;
-    total_s runs from the question to the last token; tokens_per_s is the decode rate after
-    the first token (llama.cpp's "eval" rate).
-    """
-
-    retrieval_s: float = 0.0
-    first_token_s: float = 0.0
-    generation_s: float = 0.0
-    total_s: float = 0.0
-    prompt_tokens: int = 0
-    completion_tokens: int = 0
-    tokens_per_s: float = 0.0
-
-    def to_json(self) -> dict[str, Any]:
-        """The `timings` object of `ask --json`."""
-        return asdict(self)
-
-
-@dataclass(frozen=True)
-class Answer:
-    """An answer with its sources, the model that wrote it and how long each step took."""
-
-    question: str
-    text: str
-    sources: list[Source]
-    model: ModelInfo
-    timings: Timings
-    dropped_chunks: int = 0
-    stopped: bool = False
-    cache_hit: bool = False
-    original_timings: Timings | None = None
-    # True when the relevance gate refused before the model ran; `is_refused` adds the text rule.
-    refused: bool = False
-    # Share of the answer's sentences that its sources support (grounding.py); None when refused.
-    grounded: float | None = None
-
-    @property
-    def is_refused(self) -> bool:
-        """The gate refused, or the text is a refusal sentence (scoring.refused, the one rule)."""
-        from rag_desktop.scoring import refused
-
-        return refused(self.text, self.refused)
-
-    def to_json(self) -> dict[str, Any]:
-        """The `ask --json` document (docs/cli.md)."""
-        out = {"question": self.question, "answer": self.text,
-               "dropped_chunks": self.dropped_chunks, "model": self.model.to_json(),
-               "sources": [s.to_json() for s in self.sources],
-               "timings": self.timings.to_json(), "stopped": self.stopped,
-               "cache_hit": self.cache_hit, "refused": self.is_refused,
-               "grounded": self.grounded}
-        if self.original_timings is not None:
-            out["original_timings"] = self.original_timings.to_json()
-        return out
-
-
 TokenCallback = Callable[[str], None]
 
 
-def passage_label(source: Source) -> str:
-    """How a passage is named in the prompt and in citations: 'file p. label'."""
-    return f"{source.file} p. {source.page_label or source.page}"
-
-
 class Pipeline:
-    """Wires a library, the catalog and the model runner; one ask at a time."""
+    """A library, the catalog and the model runner, borrowed from a Session; one ask at a time.
+
+    It closes nothing: the Session that lent the parts does.
+    """
 
     def __init__(
         self, library: Library, llm: LLM, catalog: Catalog,
@@ -133,13 +44,6 @@ class Pipeline:
         self.retrieval = retrieval or RetrievalSettings()
         self.generation = generation or GenerationSettings()
         self.cache = cache
-
-    def close(self) -> None:
-        """Stop the runner and close the library and cache."""
-        self.llm.close()
-        self.library.close()
-        if self.cache is not None:
-            self.cache.close()
 
     def load_model(self, model_id: str) -> ModelInfo:
         """Load a catalog model (closing the previous one first)."""
@@ -246,16 +150,3 @@ def _timings(retrieval_s: float, t0: float, t_send: float, first: float | None, 
                    generation_s=t_end - t_send, total_s=t_end - t0,
                    prompt_tokens=prompt_tokens, completion_tokens=completion_tokens,
                    tokens_per_s=rate)
-
-
-def answer_from_json(d: dict[str, Any]) -> Answer:
-    """Rebuild an Answer stored by the cache (dataclasses.asdict form)."""
-    orig = d.get("original_timings")
-    return Answer(
-        question=d["question"], text=d["text"],
-        sources=[Source(**s) for s in d["sources"]], model=ModelInfo(**d["model"]),
-        timings=Timings(**d["timings"]), dropped_chunks=d["dropped_chunks"],
-        stopped=d["stopped"], cache_hit=d["cache_hit"],
-        original_timings=Timings(**orig) if orig else None,
-        refused=d.get("refused", False), grounded=d.get("grounded"),
-    )

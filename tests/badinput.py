@@ -398,7 +398,7 @@ def run_cli(guard: Guard, home: Path, *args: str,
     """`rag-desktop ARGS` in a guarded subprocess; the timeout only guards against hangs."""
     if guard.rss_log.exists():
         guard.rss_log.unlink()
-    return subprocess.run([sys.executable, "-m", "rag_desktop.cli", *args],
+    return subprocess.run([sys.executable, "-m", "rag_desktop", *args],
                           capture_output=True, text=True, encoding="utf-8",
                           env=guard.env(home), timeout=timeout, cwd=REPO)
 

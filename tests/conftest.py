@@ -41,7 +41,7 @@ def _isolated_home(tmp_path_factory: pytest.TempPathFactory,
 @pytest.fixture(scope="session")
 def embedder():  # type: ignore[no-untyped-def]
     """The packaged all-MiniLM-L6-v2, loaded once per session."""
-    from rag_desktop.embeddings import SentenceTransformerEmbedder
+    from rag_desktop.library.embeddings import SentenceTransformerEmbedder
 
     set_offline()
     emb = SentenceTransformerEmbedder()
@@ -52,7 +52,7 @@ def embedder():  # type: ignore[no-untyped-def]
 @pytest.fixture(scope="session")
 def dev_library(tmp_path_factory: pytest.TempPathFactory, embedder):  # type: ignore[no-untyped-def]
     """A library of the dev-set manual with the default settings; treat it as read-only."""
-    from rag_desktop.library import Library
+    from rag_desktop.library.library import Library
 
     lib = Library.open(tmp_path_factory.mktemp("dev-library") / "lib", embedder)
     lib.add_pdf(dev_pdf())

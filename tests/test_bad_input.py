@@ -16,8 +16,8 @@ from pathlib import Path
 import psutil
 import pytest
 
-from rag_desktop.documents import DocumentError
-from rag_desktop.library import Library
+from rag_desktop.library.documents import DocumentError
+from rag_desktop.library.library import Library
 from tests import badinput as bad
 
 SOAK = bool(os.environ.get("RAG_DESKTOP_SOAK"))
@@ -87,7 +87,7 @@ def _library_state(home: Path, embedder) -> tuple[dict[str, str], list, list]:  
 
 def cli(capsys: pytest.CaptureFixture[str], home: Path, *args: str) -> tuple[int, str, str]:
     """`rag-desktop ARGS` in this process (the embedder's imports are already paid for)."""
-    from rag_desktop.cli import main
+    from rag_desktop.cli.main import main
 
     mp = pytest.MonkeyPatch()
     mp.setenv("RAG_DESKTOP_HOME", str(home))
@@ -187,8 +187,8 @@ def test_many_pages_ingest_in_bounded_memory(tmp_path: Path, guard: bad.Guard,
 @pytest.fixture(scope="module")
 def model_files(home: Path) -> dict[str, Path]:
     """Broken GGUFs dropped into the user's models folder, which the catalog scans."""
-    from rag_desktop.catalog import load_catalog
     from rag_desktop.config import DEFAULT_MODEL_ID
+    from rag_desktop.llm.catalog import load_catalog
 
     models = home / "models"
     models.mkdir(exist_ok=True)

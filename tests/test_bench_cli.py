@@ -8,10 +8,10 @@ from pathlib import Path
 
 import pytest
 
-from rag_desktop import cli
-from rag_desktop.bench import EmbeddingBenchRow, ModelBenchRow, json_reply_valid
-from rag_desktop.cli_eval import ProgressBar, parse_weights
+from rag_desktop.cli import main as cli
+from rag_desktop.cli.evaluate import ProgressBar, parse_weights
 from rag_desktop.config import DEFAULT_MODEL_ID
+from rag_desktop.evaluation.bench import EmbeddingBenchRow, ModelBenchRow, json_reply_valid
 from rag_desktop.progress import ProgressEvent
 from tests.conftest import dev_questions
 

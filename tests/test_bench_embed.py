@@ -8,8 +8,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from rag_desktop import cli
-from rag_desktop.bench_embed import dense_scores
+from rag_desktop.cli import main as cli
+from rag_desktop.evaluation.bench_embed import dense_scores
 
 
 def test_dense_scores_rank_chunks_and_leave_out_refusals() -> None:

@@ -55,7 +55,7 @@ def test_b1_render_and_app_child(pdf_factory, tmp_path: Path) -> None:  # type: 
 
 def test_baseline_seed_answers_from_a_tiny_pdf(pdf_factory) -> None:  # type: ignore[no-untyped-def]
     from benchmarks.baseline_seed import SeedPipeline
-    from rag_desktop.catalog import load_catalog
+    from rag_desktop.llm.catalog import load_catalog
 
     pdf = pdf_factory("tiny.pdf", PAGES)
     seed = SeedPipeline(pdf, load_catalog().get(common.SMOLLM2_ID).path, max_tokens=2)

@@ -12,11 +12,12 @@ from pathlib import Path
 import pytest
 
 from rag_desktop.cache import AnswerCache, cache_key, normalize_question
-from rag_desktop.catalog import load_catalog
 from rag_desktop.config import DEFAULT_MODEL_ID, GenerationSettings, RetrievalSettings
-from rag_desktop.library import Library
-from rag_desktop.llm import LLM
+from rag_desktop.library.library import Library
+from rag_desktop.llm.catalog import load_catalog
+from rag_desktop.llm.client import LLM
 from rag_desktop.pipeline import Pipeline
+from rag_desktop.session import Session
 
 PAGES = ["The Orbit kettle boils one litre of water in ninety seconds.",
          "Descale the Orbit kettle every month with white vinegar."]
@@ -45,11 +46,12 @@ def pipe(tmp_path: Path, embedder, pdf_factory) -> Iterator[Pipeline]:  # type: 
     lib = Library.open(tmp_path / "lib", embedder)
     lib.add_pdf(pdf_factory("kettle.pdf", PAGES))
     gen = GenerationSettings(max_tokens=6, n_ctx_cap=1024)
-    p = Pipeline(lib, LLM(), load_catalog(), RetrievalSettings(k=1), gen,
-                 AnswerCache(tmp_path / "cache.sqlite"))
-    p.load_model(DEFAULT_MODEL_ID)
+    session = Session(LLM(), load_catalog(), AnswerCache(tmp_path / "cache.sqlite"), lib,
+                      RetrievalSettings(k=1), gen)
+    p = session.pipeline()
+    session.load_model(DEFAULT_MODEL_ID)
     yield p
-    p.close()
+    session.close()
 
 
 def test_hit_miss_skip_and_library_change_invalidates(pipe: Pipeline, pdf_factory,  # type: ignore[no-untyped-def]

@@ -8,14 +8,14 @@ from pathlib import Path
 import pytest
 
 from rag_desktop import config
-from rag_desktop.catalog import (
+from rag_desktop.fsutil import file_sha256
+from rag_desktop.llm.catalog import (
     ModelUnavailableError,
     UnknownModelError,
     ensure_file,
     load_catalog,
     with_metadata,
 )
-from rag_desktop.fsutil import file_sha256
 
 
 def test_catalog_lists_the_four_named_models() -> None:

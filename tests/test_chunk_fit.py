@@ -6,8 +6,8 @@ import pytest
 
 from benchmarks.devsets import dev_sets
 from rag_desktop.config import ChunkSettings
-from rag_desktop.documents import chunk_pages, read_pdf
-from rag_desktop.embeddings import MINILM_ID, get_embedder
+from rag_desktop.library.documents import chunk_pages, read_pdf
+from rag_desktop.library.embeddings import MINILM_ID, get_embedder
 
 MARGIN = 8  # library._TOKEN_MARGIN: room for a model's prefix
 
@@ -30,7 +30,7 @@ def test_every_chunk_fits_minilms_window(devset) -> None:  # type: ignore[no-unt
 
 
 def test_the_library_splits_chunks_to_its_embedders_window(tmp_path) -> None:  # type: ignore[no-untyped-def]
-    from rag_desktop.library import Library
+    from rag_desktop.library.library import Library
 
     korean = next(s for s in dev_sets() if s.name == "pmhanguljamo-kdoc")  # the shortest
     embedder = get_embedder(MINILM_ID)

@@ -46,7 +46,7 @@ MODELS = _obj({"models": {"type": "array", "items": _obj(
 
 def run(*args: str, home: Path) -> subprocess.CompletedProcess[str]:
     env = dict(os.environ, RAG_DESKTOP_HOME=str(home))
-    return subprocess.run([sys.executable, "-m", "rag_desktop.cli", *args], capture_output=True,
+    return subprocess.run([sys.executable, "-m", "rag_desktop", *args], capture_output=True,
                           text=True, env=env, timeout=300)
 
 

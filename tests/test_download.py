@@ -12,8 +12,8 @@ from dataclasses import replace
 import pytest
 
 from rag_desktop import config
-from rag_desktop.catalog import load_catalog
-from rag_desktop.download import DownloadError, pull
+from rag_desktop.llm.catalog import load_catalog
+from rag_desktop.llm.download import DownloadError, pull
 
 PAYLOAD = os.urandom(3 * 2**20 + 123)
 

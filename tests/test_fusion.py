@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from rag_desktop import fusion
+from rag_desktop.library import fusion
 
 
 def test_rrf_matches_the_ensemble_retriever_formula() -> None:

@@ -18,7 +18,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from rag_desktop.config import ChunkSettings
-from rag_desktop.documents import DocumentError, chunk_pages, read_pdf
+from rag_desktop.library.documents import DocumentError, chunk_pages, read_pdf
 from tests import badinput as bad
 from tests.pdfs import make_pdf
 

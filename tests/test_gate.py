@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from rag_desktop import gate
 from rag_desktop.gate import GateRule
-from rag_desktop.library_results import SearchResult
+from rag_desktop.library.results import SearchResult
 
 
 def test_rule_refuses_unknown_topics_or_both_weak_signals() -> None:

@@ -8,9 +8,9 @@ from collections.abc import Iterator
 import llama_cpp
 import pytest
 
-from rag_desktop.catalog import load_catalog
 from rag_desktop.config import DEFAULT_MODEL_ID
-from rag_desktop.generation import (
+from rag_desktop.llm.catalog import load_catalog
+from rag_desktop.llm.decoder import (
     Decoder,
     GenerationResult,
     RepetitionGuard,

@@ -6,8 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from rag_desktop.catalog import load_catalog
-from rag_desktop.gguf_meta import GGUFError, quant_name, read_gguf_info
+from rag_desktop.llm.catalog import load_catalog
+from rag_desktop.llm.gguf import GGUFError, quant_name, read_gguf_info
 
 
 @pytest.fixture(scope="module")

@@ -8,14 +8,15 @@ from dataclasses import asdict, replace
 
 import pytest
 
-from rag_desktop.catalog import load_catalog
+from rag_desktop.answer import Answer, Source, Timings, answer_from_json
 from rag_desktop.config import DEFAULT_MODEL_ID, GenerationSettings
-from rag_desktop.documents import read_pdf
 from rag_desktop.grounding import SUPPORT_THRESHOLD, content_tokens, grounded, split_sentences
 from rag_desktop.language import REFUSALS
-from rag_desktop.llm import LLM, ModelInfo
-from rag_desktop.pipeline import Answer, Pipeline, Source, Timings, answer_from_json
-from rag_desktop.prompts import SYSTEM_PROMPT
+from rag_desktop.library.documents import read_pdf
+from rag_desktop.llm.catalog import load_catalog
+from rag_desktop.llm.client import LLM, ModelInfo
+from rag_desktop.llm.prompts import SYSTEM_PROMPT
+from rag_desktop.pipeline import Pipeline
 from tests.conftest import dev_pdf, dev_questions
 
 

@@ -7,12 +7,12 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from rag_desktop.documents import DocumentError
-from rag_desktop.embeddings import SentenceTransformerEmbedder
-from rag_desktop.library import CheckReport, EmbeddingMismatchError, Library, LibraryError
-from rag_desktop.libstore import LibraryStore
+from rag_desktop.library.documents import DocumentError
+from rag_desktop.library.embeddings import SentenceTransformerEmbedder
+from rag_desktop.library.library import CheckReport, EmbeddingMismatchError, Library, LibraryError
+from rag_desktop.library.store import LibraryStore
+from rag_desktop.library.textindex import tokenize
 from rag_desktop.progress import Cancelled, CancelToken, ProgressEvent
-from rag_desktop.textindex import tokenize
 from tests.pdfs import make_pdf, nanum_font
 
 # Four short, distinct pages: one chunk each, so a page number names a chunk.
@@ -442,7 +442,7 @@ def test_an_old_library_that_cannot_be_migrated_now_is_still_searched(
 
 def test_library_details_name_the_embedder_and_the_korean_tokenizer(tmp_path: Path) -> None:
     from rag_desktop.config import DEFAULT_EMBEDDING_MODEL
-    from rag_desktop.library_results import library_details
+    from rag_desktop.library.results import library_details
 
     with Library.open(tmp_path / "lib") as lib:
         text = library_details(lib.manifest)

@@ -11,12 +11,12 @@ from pathlib import Path
 
 import pytest
 
-from rag_desktop.catalog import ModelEntry, load_catalog
 from rag_desktop.config import DEFAULT_MODEL_ID, GenerationSettings
-from rag_desktop.gguf_meta import GGUFError
-from rag_desktop.llm import LLM, LLMError, ModelTooLargeError
+from rag_desktop.llm.catalog import ModelEntry, load_catalog
+from rag_desktop.llm.client import LLM, LLMError, ModelTooLargeError
+from rag_desktop.llm.gguf import GGUFError
+from rag_desktop.llm.prompts import SYSTEM_PROMPT, build_messages
 from rag_desktop.progress import CancelToken
-from rag_desktop.prompts import SYSTEM_PROMPT, build_messages
 
 SETTINGS = GenerationSettings(max_tokens=48, n_ctx_cap=2048)
 PASSAGE = ("usage.pdf p. 3", "lilypond-book processes documents that contain music snippets.")
@@ -127,7 +127,7 @@ def test_corrupt_weights_fail_in_the_runner_not_the_app(tmp_path: Path) -> None:
 
 
 def test_model_too_big_is_refused_before_loading(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr("rag_desktop.llm.available_memory_bytes", lambda: 50 * 2**20)
+    monkeypatch.setattr("rag_desktop.llm.client.available_memory_bytes", lambda: 50 * 2**20)
     with LLM() as client, pytest.raises(ModelTooLargeError, match="needs about .* GiB"):
         client.load(_smollm(), SETTINGS)
     assert client.runner_pid is None  # nothing stays resident
@@ -167,7 +167,7 @@ def test_ctrl_c_in_the_terminal_does_not_kill_the_runner(llm: LLM) -> None:
 
 
 def test_a_korean_question_gets_the_korean_instruction(llm: LLM) -> None:
-    from rag_desktop.prompts import INSTRUCTIONS
+    from rag_desktop.llm.prompts import INSTRUCTIONS
 
     prompt = llm.render(build_messages("설치는 어떻게 하나요?", [PASSAGE])).prompt
     assert prompt.startswith("<|im_start|>system\n" + INSTRUCTIONS["ko"])
@@ -195,7 +195,7 @@ def test_a_loop_ends_with_finish_reason_repetition(llm: LLM) -> None:
 
 
 def test_gemma_continues_the_completion_layout_without_echoing() -> None:
-    from rag_desktop.prompts import SYSTEM_PROMPT
+    from rag_desktop.llm.prompts import SYSTEM_PROMPT
 
     entry = load_catalog().get("gemma3-270m-q4_k_m")
     assert entry.prompt_format == "completion"

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from rag_desktop.library import Library
+from rag_desktop.library.library import Library
 from tests import badinput as bad
 
 PACKAGE = Path(__file__).resolve().parents[1] / "rag_desktop"

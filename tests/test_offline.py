@@ -96,7 +96,7 @@ def test_ingest_ask_eval_offline_and_the_app_sets_hf_hub_offline(
         capsys: pytest.CaptureFixture[str]) -> None:
     import os
 
-    from rag_desktop.cli import main
+    from rag_desktop.cli.main import main
 
     guard = bad.make_guard(tmp_path / "guard")
     for name, value in guard.env().items():
@@ -120,6 +120,6 @@ def test_ingest_ask_eval_offline_and_the_app_sets_hf_hub_offline(
     capsys.readouterr()
     assert socket_guard.blocked == []
     assert guard.blocked() == []
-    runners = [p for p in guard.started() if "rag_desktop.runner" in p["cmd"]]
+    runners = [p for p in guard.started() if "rag_desktop.llm.runner" in p["cmd"]]
     assert len(runners) == 2  # one for ask, one for eval, both under the guard
     assert all(p["HF_HUB_OFFLINE"] == "1" for p in runners)

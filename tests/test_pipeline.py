@@ -8,14 +8,16 @@ from pathlib import Path
 
 import pytest
 
+from rag_desktop.answer import passage_label
 from rag_desktop.cache import AnswerCache
-from rag_desktop.catalog import load_catalog
 from rag_desktop.config import DEFAULT_MODEL_ID, GenerationSettings
-from rag_desktop.library import Library
-from rag_desktop.llm import LLM
-from rag_desktop.pipeline import NoModelError, Pipeline, passage_label
+from rag_desktop.library.library import Library
+from rag_desktop.llm.catalog import load_catalog
+from rag_desktop.llm.client import LLM
+from rag_desktop.llm.prompts import build_messages
+from rag_desktop.pipeline import NoModelError, Pipeline
 from rag_desktop.progress import CancelToken
-from rag_desktop.prompts import build_messages
+from rag_desktop.session import Session
 from tests.pdfs import make_pdf
 
 PAGES = [
@@ -33,10 +35,10 @@ def pipe(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Pipeline]:
     lib = Library.open(root / "lib")
     lib.add_pdf(make_pdf(root / "zephyr.pdf", PAGES))
     gen = GenerationSettings(max_tokens=40, n_ctx_cap=2048)
-    p = Pipeline(lib, LLM(), load_catalog(), generation=gen, cache=AnswerCache(root / "c.sqlite"))
-    p.load_model(DEFAULT_MODEL_ID)
-    yield p
-    p.close()
+    session = Session(LLM(), load_catalog(), AnswerCache(root / "c.sqlite"), lib, generation=gen)
+    session.load_model(DEFAULT_MODEL_ID)
+    yield session.pipeline()
+    session.close()
 
 
 def test_answer_cites_the_page_that_holds_the_answer(pipe: Pipeline) -> None:

@@ -15,12 +15,13 @@ from pathlib import Path
 
 import pytest
 
-from rag_desktop.catalog import load_catalog
 from rag_desktop.config import DEFAULT_MODEL_ID, GenerationSettings
-from rag_desktop.library import Library
-from rag_desktop.llm import LLM
+from rag_desktop.library.library import Library
+from rag_desktop.llm.catalog import load_catalog
+from rag_desktop.llm.client import LLM
+from rag_desktop.llm.prompts import SYSTEM_PROMPT, build_messages
 from rag_desktop.pipeline import Pipeline
-from rag_desktop.prompts import SYSTEM_PROMPT, build_messages
+from rag_desktop.session import Session
 from tests.pdfs import make_pdf
 
 INJECTION = (
@@ -39,11 +40,11 @@ def pipe(tmp_path_factory: pytest.TempPathFactory, embedder) -> Iterator[Pipelin
     folder = tmp_path_factory.mktemp("inject")
     library = Library.open(folder / "lib", embedder)
     library.add_pdf(make_pdf(folder / "blender.pdf", MANUAL))
-    p = Pipeline(library, LLM(), load_catalog(),
-                 generation=GenerationSettings(max_tokens=6, n_ctx_cap=2048))
-    p.load_model(DEFAULT_MODEL_ID)
-    yield p
-    p.close()
+    session = Session(LLM(), load_catalog(), library=library,
+                      generation=GenerationSettings(max_tokens=6, n_ctx_cap=2048))
+    session.load_model(DEFAULT_MODEL_ID)
+    yield session.pipeline()
+    session.close()
 
 
 def test_the_system_prompt_stays_first_and_alone(pipe: Pipeline) -> None:

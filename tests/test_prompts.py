@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from rag_desktop.prompts import SYSTEM_PROMPT, build_messages, guess_family, render_family
+from rag_desktop.llm.prompts import SYSTEM_PROMPT, build_messages, guess_family, render_family
 
 
 def test_system_prompt_first_and_context_quoted() -> None:
@@ -39,7 +39,7 @@ def test_a_template_without_a_system_role_gets_the_system_prompt_in_the_question
     from llama_cpp.llama_chat_format import Jinja2ChatFormatter
 
     from benchmarks.make_arch_gguf import MISTRAL_TEMPLATE
-    from rag_desktop.runner import apply_template
+    from rag_desktop.llm.runner import apply_template
 
     mistral = Jinja2ChatFormatter(template=MISTRAL_TEMPLATE, eos_token="</s>", bos_token="<s>")
     messages = build_messages("How do I install it?", [("m.pdf p. 2", "Run make install.")])
@@ -52,7 +52,7 @@ def test_a_template_without_a_system_role_gets_the_system_prompt_in_the_question
 
 
 def test_fold_system_keeps_other_turns() -> None:
-    from rag_desktop.prompts import fold_system
+    from rag_desktop.llm.prompts import fold_system
 
     assert fold_system([{"role": "system", "content": "S"}]) == [{"role": "user", "content": "S"}]
     msgs = [{"role": "user", "content": "Q"}, {"role": "assistant", "content": "A"}]
@@ -61,7 +61,7 @@ def test_fold_system_keeps_other_turns() -> None:
 
 def test_a_korean_question_gets_the_korean_instruction_and_refusal() -> None:
     from rag_desktop.language import refusal_sentence
-    from rag_desktop.prompts import INSTRUCTIONS
+    from rag_desktop.llm.prompts import INSTRUCTIONS
 
     ko = build_messages("설치는 어떻게 하나요?", [("k.pdf p. 3", "설치는 make로 합니다.")])
     assert ko[0]["content"] == INSTRUCTIONS["ko"] and refusal_sentence("ko") in ko[0]["content"]
@@ -74,7 +74,7 @@ def test_a_korean_question_gets_the_korean_instruction_and_refusal() -> None:
 
 
 def test_the_completion_layout_ends_with_the_answer_label_after_one_example() -> None:
-    from rag_desktop.prompts import EXAMPLES, render_completion
+    from rag_desktop.llm.prompts import EXAMPLES, render_completion
 
     text = render_completion(build_messages("How?", [("a.pdf p. 2", "Press <|im_end|> it.")]))
     assert text.startswith(SYSTEM_PROMPT + "\n\nContext:\n[1] (example.pdf p. 1)")
@@ -85,7 +85,7 @@ def test_the_completion_layout_ends_with_the_answer_label_after_one_example() ->
 
 
 def test_allot_tokens_fits_the_budget_and_keeps_short_passages_whole() -> None:
-    from rag_desktop.prompts import allot_tokens
+    from rag_desktop.llm.prompts import allot_tokens
 
     assert allot_tokens([200, 300], 1024) == [200, 300]  # fits: untouched
     shares = allot_tokens([100, 900, 40, 700], 1024)
@@ -97,7 +97,7 @@ def test_allot_tokens_fits_the_budget_and_keeps_short_passages_whole() -> None:
 
 
 def test_cut_passage_ends_at_a_word_and_says_so() -> None:
-    from rag_desktop.prompts import cut_passage
+    from rag_desktop.llm.prompts import cut_passage
 
     assert cut_passage("press the pulse butt") == "press the pulse …"
     assert cut_passage("설치는 make로 합니다 그리") == "설치는 make로 합니다 …"

@@ -9,8 +9,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from rag_desktop.embeddings import SentenceTransformerEmbedder, model_folder
-from rag_desktop.query_encoder import BertQueryEncoder
+from rag_desktop.library.embeddings import SentenceTransformerEmbedder, model_folder
+from rag_desktop.library.query_encoder import BertQueryEncoder
 
 TEXTS = [
     "How do I install lilypond-book?",

@@ -10,7 +10,12 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from rag_desktop.questions import NOT_IN_DOCUMENT, Question, QuestionFileError, load_questions
+from rag_desktop.evaluation.questions import (
+    NOT_IN_DOCUMENT,
+    Question,
+    QuestionFileError,
+    load_questions,
+)
 from tests.conftest import EVAL_DIR, dev_questions
 
 HEADER = '"id","question","reference_answer","pages"\n'

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 from langchain_core.callbacks import CallbackManagerForRetrieverRun
 
-from rag_desktop.retrieval import BM25ChunkRetriever
+from rag_desktop.library.retrieval import BM25ChunkRetriever
 
 TEXTS = [
     "the printer prints pages",

@@ -9,8 +9,8 @@ from pathlib import Path
 import pytest
 
 from benchmarks.devsets import DevSet, dev_sets
-from rag_desktop.library import Library
-from rag_desktop.questions import expects_refusal
+from rag_desktop.evaluation.questions import expects_refusal
+from rag_desktop.library.library import Library
 
 # hit@4 measured with the defaults (USE, Kiwi, convex 0.3 + one chunk per page + seats), less
 # one question's worth of slack, so a real regression fails and noise does not.

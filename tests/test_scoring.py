@@ -5,19 +5,17 @@ from __future__ import annotations
 import pytest
 
 from rag_desktop.config import SCORER_MODEL
-from rag_desktop.embed_registry import USE_ID
-from rag_desktop.language import REFUSALS
-from rag_desktop.prompts import INSTRUCTIONS, SYSTEM_PROMPT
-from rag_desktop.questions import load_questions
-from rag_desktop.scoring import (
+from rag_desktop.evaluation.questions import load_questions
+from rag_desktop.evaluation.scoring import (
     cosine,
     first_hit_rank,
-    is_refusal,
     page_hit,
     refusal_correct,
-    refused,
     scorer_model,
 )
+from rag_desktop.language import REFUSALS, is_refusal, refused
+from rag_desktop.library.embed_registry import USE_ID
+from rag_desktop.llm.prompts import INSTRUCTIONS, SYSTEM_PROMPT
 from tests.conftest import dev_questions
 
 
@@ -107,7 +105,7 @@ def test_the_prompts_refusal_sentence_and_no_dev_reference_is_a_refusal() -> Non
 
 
 def test_the_default_scorer_is_multilingual_and_reads_korean(embedder) -> None:  # type: ignore[no-untyped-def]
-    from rag_desktop.embeddings import get_embedder
+    from rag_desktop.library.embeddings import get_embedder
 
     assert scorer_model() == SCORER_MODEL == USE_ID  # its wheel is installed with the app
     assert scorer_model("all-MiniLM-L6-v2") == "all-MiniLM-L6-v2"  # other ids as given

@@ -17,13 +17,14 @@ from typing import Any
 import psutil
 import pytest
 
-from rag_desktop.catalog import load_catalog
 from rag_desktop.config import DEFAULT_MODEL_ID, GenerationSettings, RetrievalSettings
-from rag_desktop.gguf_meta import read_gguf_info
-from rag_desktop.library import Library
-from rag_desktop.llm import LLM, estimate_memory_bytes
+from rag_desktop.library.library import Library
+from rag_desktop.llm.catalog import load_catalog
+from rag_desktop.llm.client import LLM, estimate_memory_bytes
+from rag_desktop.llm.gguf import read_gguf_info
+from rag_desktop.llm.prompts import build_messages
 from rag_desktop.pipeline import Pipeline
-from rag_desktop.prompts import build_messages
+from rag_desktop.session import Session
 from tests.pdfs import make_pdf
 
 SOAK = bool(os.environ.get("RAG_DESKTOP_SOAK"))
@@ -64,10 +65,10 @@ def pipe(tmp_path: Path, embedder) -> Iterator[Pipeline]:  # type: ignore[no-unt
         "Cleaning. Descale the kettle monthly with vinegar.",
         "Safety. Never open the lid while the water boils."]))
     # No answer cache: every ask retrieves, renders and generates.
-    p = Pipeline(library, LLM(), load_catalog(), RetrievalSettings(k=1), SETTINGS, cache=None)
-    p.load_model(DEFAULT_MODEL_ID)
-    yield p
-    p.close()
+    session = Session(LLM(), load_catalog(), None, library, RetrievalSettings(k=1), SETTINGS)
+    session.load_model(DEFAULT_MODEL_ID)
+    yield session.pipeline()
+    session.close()
 
 
 @pytest.mark.slow

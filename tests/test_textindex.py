@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from rag_desktop.textindex import (
+from rag_desktop.library.textindex import (
     BIGRAM_TOKENIZER_ID,
     KIWI_TOKENIZER_ID,
     TOKENIZER_ID,

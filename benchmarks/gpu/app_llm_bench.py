@@ -1,4 +1,4 @@
-"""The app's own generation path, `rag_desktop.llm.LLM` driving the runner child, timed per token.
+"""The app's own generation path, `llm.client.LLM` driving the runner child, timed per token.
 
     python -m benchmarks.gpu.app_llm_bench build/arch/tinyllama-arch-Q5_K_M.gguf --n-gpu-layers -1
 
@@ -65,10 +65,10 @@ def one_round(llm: Any, settings: Any, target_tokens: int, round_no: int) -> dic
 def run(path: Path, n_gpu_layers: int, n_threads: int, repeats: int, gen: int,
         target: int) -> dict[str, Any]:
     """Load through LLM.load, warm up once, measure `repeats` rounds."""
-    from rag_desktop.catalog import ModelEntry
     from rag_desktop.config import GenerationSettings
-    from rag_desktop.llm import LLM
-    from rag_desktop.prompts import guess_family
+    from rag_desktop.llm.catalog import ModelEntry
+    from rag_desktop.llm.client import LLM
+    from rag_desktop.llm.prompts import guess_family
 
     family = guess_family("llama", path.name)
     entry = ModelEntry(id=path.stem, name=path.stem, file=path.name, source="local",

@@ -7,7 +7,7 @@ Per round, from the same 256-token prompt (fresh KV cache each time), 64 tokens 
 - argmax+decode: the runner's greedy step without Python around it: argmax of the logits in
   place, then one `llama_decode` of that token;
 - chain+decode: the same with llama.cpp's greedy sampler (`llama_sampler_sample`);
-- generate: `rag_desktop.generation.Decoder.generate` as the runner calls it (greedy, no stops).
+- generate: `rag_desktop.llm.decoder.Decoder.generate` as the runner calls it (greedy, no stops).
 The app adds the pipe to the parent on top of "generate" (app_llm_bench measures that).
 """
 
@@ -23,7 +23,7 @@ from pathlib import Path
 import llama_cpp  # first: a CUDA build crashed when numpy was imported before it
 
 from benchmarks.raw_llama import make_prompt
-from rag_desktop.generation import Decoder
+from rag_desktop.llm.decoder import Decoder
 
 
 def _rate(n: int, seconds: float) -> float:

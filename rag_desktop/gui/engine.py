@@ -126,7 +126,7 @@ class Engine(QObject):
     @Slot()
     def refresh_catalog(self) -> None:
         """Reload the catalog and the GGUFs on disk."""
-        from rag_desktop.catalog import load_catalog
+        from rag_desktop.llm.catalog import load_catalog
 
         self.catalog = load_catalog()
         self.catalog_changed.emit(self.catalog.entries())
@@ -135,7 +135,7 @@ class Engine(QObject):
         from rag_desktop.pipeline import Pipeline
 
         if self.llm is None:
-            from rag_desktop.llm import LLM
+            from rag_desktop.llm.client import LLM
 
             self.llm = LLM()
         if self.catalog is None:
@@ -151,14 +151,14 @@ class Engine(QObject):
     @job("Opening library")
     def open_library(self, path: str) -> None:
         """Close the current library and open (or create) the one at `path`."""
-        from rag_desktop.library import Library
+        from rag_desktop.library.library import Library
 
         library = Library.open(Path(path), embedding_model=self.params.embedding_model)
         if self.library is not None:
             self.library.close()
         self.library = library
         self.library_opened.emit(str(library.path), library.documents())
-        from rag_desktop.library_results import library_details
+        from rag_desktop.library.results import library_details
 
         self.library_details.emit(library_details(library.manifest))
         # Load the embedder and build the search indexes now, not at the first question.
@@ -212,9 +212,9 @@ class Engine(QObject):
                           k=self.params.k, bm25_weight=self.params.bm25_weight, use_cache=False)
         cosine = None
         if reference.strip() and answer.text:
-            from rag_desktop.embeddings import get_embedder
-            from rag_desktop.scoring import cosine as cosine_of
-            from rag_desktop.scoring import scorer_model
+            from rag_desktop.evaluation.scoring import cosine as cosine_of
+            from rag_desktop.evaluation.scoring import scorer_model
+            from rag_desktop.library.embeddings import get_embedder
 
             # The evaluation's multilingual scorer, so the Ask tab and results.csv agree.
             if self._scorer is None:

@@ -27,8 +27,9 @@ def run(
 
     A cancel keeps the rows done so far: the core writes their reports before it stops.
     """
-    from rag_desktop.evaluation import EvalConfig, run_evaluation, summarize
-    from rag_desktop.questions import load_questions
+    from rag_desktop.evaluation.questions import load_questions
+    from rag_desktop.evaluation.results import EvalConfig, summarize
+    from rag_desktop.evaluation.run import run_evaluation
 
     out_dir = request.out_dir or default_out_dir()
     cfg = EvalConfig(

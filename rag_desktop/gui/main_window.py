@@ -9,13 +9,13 @@ from PySide6.QtCore import QByteArray, QSettings
 from PySide6.QtGui import QAction, QCloseEvent, QDragEnterEvent, QDropEvent, QKeySequence
 from PySide6.QtWidgets import QFileDialog, QLabel, QMainWindow, QTabWidget, QToolBar
 
-from rag_desktop import app as core_app
-from rag_desktop.gui.ask_panel import AskPanel
+from rag_desktop import samples
 from rag_desktop.gui.engine import AskResult, EngineClient, EvalRequest, EvalResult
-from rag_desktop.gui.eval_panel import EvalPanel
 from rag_desktop.gui.history import HistoryEntry, write_csv, write_markdown
-from rag_desktop.gui.library_panel import LibraryPanel, dropped_paths
-from rag_desktop.gui.model_picker import ModelPicker
+from rag_desktop.gui.panels.ask import AskPanel
+from rag_desktop.gui.panels.evaluation import EvalPanel
+from rag_desktop.gui.panels.library import LibraryPanel, dropped_paths
+from rag_desktop.gui.panels.model_picker import ModelPicker
 from rag_desktop.gui.params import Params, last_library, last_model, load_params, save_params
 from rag_desktop.progress import ProgressEvent
 
@@ -50,7 +50,7 @@ class MainWindow(QMainWindow):
     def _build(self) -> None:
         self.library_panel = LibraryPanel()
         self.ask_panel = AskPanel()
-        self.eval_panel = EvalPanel(core_app.sample_questions())
+        self.eval_panel = EvalPanel(samples.sample_questions())
         self.tabs = QTabWidget()
         self.tabs.addTab(self.library_panel, "Library")
         self.tabs.addTab(self.ask_panel, "Ask")
@@ -136,7 +136,7 @@ class MainWindow(QMainWindow):
     def start(self, library: Path | None = None, model_id: str | None = None) -> None:
         """Open the last (or sample) library and load the last (or default) model."""
         remembered = last_library(self.settings)
-        path = library or (Path(remembered) if remembered else core_app.sample_library_dir())
+        path = library or (Path(remembered) if remembered else samples.sample_library_dir())
         self.open_library(str(path))
         self.load_model(model_id or self.model_id)
 
@@ -182,8 +182,8 @@ class MainWindow(QMainWindow):
 
     def open_settings(self) -> None:
         """The settings dialog; OK applies and saves the parameters."""
-        from rag_desktop.embeddings import available_embedding_models
-        from rag_desktop.gui.settings_dialog import SettingsDialog
+        from rag_desktop.gui.panels.settings import SettingsDialog
+        from rag_desktop.library.embeddings import available_embedding_models
 
         dialog = SettingsDialog(self.params, available_embedding_models(), self)
         if dialog.exec():
@@ -216,7 +216,7 @@ class MainWindow(QMainWindow):
         self.library_panel.set_libraries(self.library_path)
         self._on_documents(documents)
         if not documents and self.library_path.name == SAMPLE_LIBRARY:
-            self.add_pdfs([str(core_app.sample_pdf())])
+            self.add_pdfs([str(samples.sample_pdf())])
 
     def _on_documents(self, documents: list) -> None:
         self.documents = documents
@@ -286,7 +286,7 @@ class MainWindow(QMainWindow):
 
     def export_evaluation(self, folder: str) -> None:
         """Write the CLI's report files for the last evaluation into `folder`."""
-        from rag_desktop.reports import write_reports
+        from rag_desktop.evaluation.reports import write_reports
 
         result = self.eval_panel.result
         if result is None:

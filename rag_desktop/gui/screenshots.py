@@ -13,7 +13,7 @@ from typing import Any
 from PySide6.QtCore import QEventLoop, QTimer
 from PySide6.QtWidgets import QApplication, QWidget
 
-from rag_desktop import app as core_app
+from rag_desktop import samples
 
 QUESTION = "What output file does LilyPond produce by default when it processes filename.ly?"
 REFERENCE = "It produces filename.pdf by default."
@@ -91,14 +91,14 @@ def main(argv: list[str] | None = None) -> int:
     from rag_desktop import config
     from rag_desktop.gui.app import make_app, open_settings
     from rag_desktop.gui.main_window import MainWindow
-    from rag_desktop.gui.settings_dialog import SettingsDialog
+    from rag_desktop.gui.panels.settings import SettingsDialog
 
     config.set_offline(True)
     make_app([])
     window = MainWindow(open_settings(config.home_dir() / "screenshot-settings.ini"))
     window.resize(*SIZE)
     window.show()
-    window.start(library=core_app.sample_library_dir())
+    window.start(library=samples.sample_library_dir())
     _ready(window)
     window.tabs.setCurrentWidget(window.ask_panel)
     _ask(window)

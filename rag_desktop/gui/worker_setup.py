@@ -28,8 +28,9 @@ def import_core() -> None:
     import importlib
 
     for name in ("torch", "faiss", "sentence_transformers", "pypdf", "rank_bm25",
-                 "langchain_text_splitters", "rag_desktop.library", "rag_desktop.retrieval",
-                 "rag_desktop.pipeline", "rag_desktop.scoring"):
+                 "langchain_text_splitters", "rag_desktop.library.library",
+                 "rag_desktop.library.retrieval", "rag_desktop.pipeline",
+                 "rag_desktop.evaluation.scoring"):
         try:
             importlib.import_module(name)
         except ImportError:

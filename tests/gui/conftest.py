@@ -19,7 +19,7 @@ DEV_PDF = Path("/work/shared/eval/lilypond-usage.pdf")
 
 def dev_pdf() -> Path:
     """The LilyPond usage manual (the packaged sample is the same file)."""
-    from rag_desktop.app import sample_pdf
+    from rag_desktop.samples import sample_pdf
 
     return DEV_PDF if DEV_PDF.is_file() else sample_pdf()
 

@@ -8,15 +8,15 @@ from typing import Any
 import pytest
 from PySide6.QtCore import QSortFilterProxyModel, Qt
 
-from rag_desktop.evaluation import EvalRow
-from rag_desktop.gui.ask_panel import sources_model
-from rag_desktop.gui.eval_charts import cosine_by_question, mean_time_by_model
-from rag_desktop.gui.eval_panel import parse_weights, records_model
+from rag_desktop.answer import Answer, Source, Timings
+from rag_desktop.evaluation.results import EvalRow
 from rag_desktop.gui.history import HistoryEntry, write_csv, write_markdown
-from rag_desktop.gui.library_panel import DocumentRow, documents_model, overall_fraction
-from rag_desktop.gui.models import SORT_ROLE, CheckableListModel
-from rag_desktop.llm import ModelInfo
-from rag_desktop.pipeline import Answer, Source, Timings
+from rag_desktop.gui.panels.ask import sources_model
+from rag_desktop.gui.panels.charts import cosine_by_question, mean_time_by_model
+from rag_desktop.gui.panels.evaluation import parse_weights, records_model
+from rag_desktop.gui.panels.library import DocumentRow, documents_model, overall_fraction
+from rag_desktop.gui.table_models import SORT_ROLE, CheckableListModel
+from rag_desktop.llm.client import ModelInfo
 from rag_desktop.progress import ProgressEvent
 
 SOURCES = [
@@ -96,7 +96,7 @@ def test_checkable_list_model(qtmodeltester: Any) -> None:
 
 
 def test_summary_model_over_core_summary(qtmodeltester: Any) -> None:
-    from rag_desktop.evaluation import summarize
+    from rag_desktop.evaluation.results import summarize
 
     model = records_model(summarize([eval_row("q1", 0.8, 1.5), eval_row("q2", 0.4, 0.5)]))
     qtmodeltester.check(model)

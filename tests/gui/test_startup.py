@@ -9,8 +9,8 @@ import pytest
 from PySide6.QtCore import QTimer
 from PySide6.QtWidgets import QApplication
 
-from rag_desktop import app as core_app
-from rag_desktop import cli
+from rag_desktop import samples
+from rag_desktop.cli import main as cli
 from rag_desktop.config import DEFAULT_MODEL_ID
 from rag_desktop.gui import app as gui_app
 from rag_desktop.gui.main_window import MainWindow
@@ -40,11 +40,11 @@ def test_first_start_builds_the_sample_library(qtbot: Any, tmp_path: Path) -> No
     window.client.load_model = lambda m: requests.append(("model", m))  # type: ignore
     window.client.add_pdfs = lambda p: requests.append(("add", p))  # type: ignore
     window.start()
-    assert requests == [("open", str(core_app.sample_library_dir())),
+    assert requests == [("open", str(samples.sample_library_dir())),
                         ("model", DEFAULT_MODEL_ID)]
     # The engine reports the new, empty sample library: the window ingests the manual.
-    window.client.library_opened.emit(str(core_app.sample_library_dir()), [])
-    assert requests[-1] == ("add", [str(core_app.sample_pdf())])
+    window.client.library_opened.emit(str(samples.sample_library_dir()), [])
+    assert requests[-1] == ("add", [str(samples.sample_pdf())])
     assert window.library_panel.progress.isVisibleTo(window.library_panel)
     window.client.close()
     QApplication.processEvents()

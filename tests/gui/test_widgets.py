@@ -9,13 +9,13 @@ from PySide6.QtCore import QSettings
 from PySide6.QtGui import QTextLayout
 from PySide6.QtWidgets import QApplication
 
-from rag_desktop.catalog import ModelEntry
-from rag_desktop.gui.ask_panel import AskPanel, metrics_text
 from rag_desktop.gui.fonts import install_hangul_fallback, nanum_gothic_path
-from rag_desktop.gui.library_panel import LibraryPanel
-from rag_desktop.gui.model_picker import ModelPicker, entry_label, human_size
+from rag_desktop.gui.panels.ask import AskPanel, metrics_text
+from rag_desktop.gui.panels.library import LibraryPanel
+from rag_desktop.gui.panels.model_picker import ModelPicker, entry_label, human_size
+from rag_desktop.gui.panels.settings import SettingsDialog
 from rag_desktop.gui.params import Params, load_params, save_params
-from rag_desktop.gui.settings_dialog import SettingsDialog
+from rag_desktop.llm.catalog import ModelEntry
 from tests.gui.test_models import answer
 
 
@@ -101,7 +101,7 @@ def test_ask_panel_renders_answer(qtbot: Any) -> None:
 def test_ask_panel_shows_the_grounded_share_and_marks_unsupported_sentences(qtbot: Any) -> None:
     from dataclasses import replace
 
-    from rag_desktop.gui.ask_panel import UNSUPPORTED_STYLE
+    from rag_desktop.gui.panels.ask import UNSUPPORTED_STYLE
 
     panel = AskPanel()
     qtbot.addWidget(panel)
@@ -125,7 +125,7 @@ def test_ask_panel_shows_the_grounded_share_and_marks_unsupported_sentences(qtbo
 
 
 def test_library_panel_shows_errors_next_to_files(qtbot: Any, tmp_path: Path) -> None:
-    from rag_desktop.library import AddOutcome, DocumentInfo
+    from rag_desktop.library.library import AddOutcome, DocumentInfo
 
     panel = LibraryPanel()
     qtbot.addWidget(panel)
@@ -142,7 +142,7 @@ def test_library_panel_shows_errors_next_to_files(qtbot: Any, tmp_path: Path) ->
 def test_remove_asks_for_confirmation(qtbot: Any, monkeypatch: Any, tmp_path: Path) -> None:
     from PySide6.QtWidgets import QMessageBox
 
-    from rag_desktop.library import DocumentInfo
+    from rag_desktop.library.library import DocumentInfo
 
     panel = LibraryPanel()
     qtbot.addWidget(panel)

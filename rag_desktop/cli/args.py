@@ -1,0 +1,94 @@
+"""The CLI's argument tree, kept apart from the handlers so that cli.py stays short."""
+
+from __future__ import annotations
+
+import argparse
+from typing import Any
+
+from rag_desktop import __version__, config
+
+
+def _library(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--library", metavar="DIR", help="library folder (default: the 'default' "
+                   "library under the user data dir; RAG_DESKTOP_HOME moves it)")
+
+
+def _retrieval(p: argparse.ArgumentParser) -> None:
+    r = config.RetrievalSettings()
+    p.add_argument("-k", type=int, default=r.k, help=f"chunks to return (default {r.k})")
+    p.add_argument("--bm25-weight", type=float, default=r.bm25_weight,
+                   help=f"BM25 weight w; dense gets 1-w (default {r.bm25_weight})")
+    p.add_argument("--fusion", choices=["convex", "rrf"], default=r.fusion,
+                   help="'convex': normalised scores, one chunk per page, each leg's best kept "
+                   "(the measured default); 'rrf': LangChain's EnsembleRetriever as the design "
+                   f"card specifies it (docs/retrieval.md); default {r.fusion}")
+    p.add_argument("--no-gate", action="store_true",
+                   help="never refuse before asking the model, even when nothing relevant is found")
+
+
+def retrieval_settings(args: argparse.Namespace) -> config.RetrievalSettings:
+    """The retrieval settings that the common flags ask for."""
+    from dataclasses import replace
+
+    settings = replace(config.RetrievalSettings(), k=args.k, bm25_weight=args.bm25_weight,
+                       gate=not args.no_gate)
+    return config.with_fusion(settings, args.fusion)
+
+
+def _add(sub: Any, name: str, handler: Any, help_: str) -> argparse.ArgumentParser:
+    p: argparse.ArgumentParser = sub.add_parser(name, help=help_, description=help_)
+    p.set_defaults(handler=handler)
+    return p
+
+
+def build_parser(h: dict[str, Any]) -> argparse.ArgumentParser:
+    """Build the parser; `h` maps handler names (cmd_*) to functions."""
+    parser = argparse.ArgumentParser(
+        prog="rag-desktop", description="Offline answers from PDF manuals with local LLMs. "
+        "Run with no arguments to open the desktop app.")
+    parser.add_argument("--version", action="version", version=f"rag-desktop {__version__}")
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    p = _add(sub, "ingest", h["cmd_ingest"], "add PDF files or folders to a library")
+    p.add_argument("pdf", nargs="+", metavar="PDF")
+    _library(p)
+    p = _add(sub, "remove", h["cmd_remove"], "remove documents by name or sha256")
+    p.add_argument("name", nargs="+", metavar="NAME_OR_SHA256")
+    _library(p)
+    p = _add(sub, "docs", h["cmd_docs"], "list the documents in a library")
+    _library(p)
+    p.add_argument("--json", action="store_true")
+    p = _add(sub, "search", h["cmd_search"], "hybrid BM25 + dense search, no model")
+    p.add_argument("question")
+    _library(p)
+    _retrieval(p)
+    p.add_argument("--json", action="store_true")
+    p = _add(sub, "ask", h["cmd_ask"], "answer a question from the library with a local model")
+    p.add_argument("question")
+    _library(p)
+    p.add_argument("--model", default=config.DEFAULT_MODEL_ID, metavar="ID")
+    _retrieval(p)
+    p.add_argument("--n-gpu-layers", type=int, default=None, metavar="N",
+                   help="layers to offload (-1 all, 0 none; default: all when the build can)")
+    p.add_argument("--max-tokens", type=int, default=None, metavar="N")
+    p.add_argument("--no-cache", action="store_true", help="skip the answer cache")
+    p.add_argument("--json", action="store_true")
+    p = _add(sub, "models", h["cmd_models"], "list models, or `models pull ID` to download one")
+    p.add_argument("action", nargs="?", choices=["list", "pull"], default="list")
+    p.add_argument("id", nargs="?", metavar="ID")
+    p.add_argument("--json", action="store_true")
+    p = _add(sub, "reindex", h["cmd_reindex"], "rebuild a library's vectors with another model")
+    _library(p)
+    p.add_argument("--embedding-model", default=config.DEFAULT_EMBEDDING_MODEL, metavar="ID")
+    p = _add(sub, "check", h["cmd_check"], "check a library's integrity (and repair it)")
+    _library(p)
+    p.add_argument("--repair", action="store_true")
+    _register_extensions(sub)
+    return parser
+
+
+def _register_extensions(sub: Any) -> None:
+    """Sub-commands that live with their own feature (evaluation, benchmarks)."""
+    from rag_desktop.cli import evaluate as cli_eval
+
+    cli_eval.register(sub)

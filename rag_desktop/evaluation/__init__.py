@@ -1,0 +1,1 @@
+"""Question sets, scoring, evaluation grids, their reports and the model benchmarks."""

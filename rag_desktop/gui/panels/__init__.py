@@ -1,0 +1,1 @@
+"""The tabs and dialogs of the main window; each is a thin view over the engine."""

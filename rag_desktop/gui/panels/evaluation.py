@@ -1,0 +1,269 @@
+"""The Evaluate area: question file, models, weights; progress; results, summary, charts."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from PySide6.QtCore import QSortFilterProxyModel, Qt, Signal
+from PySide6.QtWidgets import (
+    QComboBox,
+    QFileDialog,
+    QFormLayout,
+    QHBoxLayout,
+    QHeaderView,
+    QLabel,
+    QLineEdit,
+    QListView,
+    QProgressBar,
+    QPushButton,
+    QSpinBox,
+    QSplitter,
+    QTableView,
+    QTabWidget,
+    QVBoxLayout,
+    QWidget,
+)
+
+from rag_desktop.gui.engine import EvalRequest, EvalResult
+from rag_desktop.gui.panels.charts import EvalCharts
+from rag_desktop.gui.table_models import (
+    SORT_ROLE,
+    CheckableListModel,
+    Column,
+    RecordTableModel,
+    scalar_columns,
+)
+from rag_desktop.progress import ProgressEvent
+
+# The default fusion, the design card's EnsembleRetriever, or both side by side.
+FUSION_CHOICES = {
+    "Normalised scores (default)": ["convex"],
+    "Reciprocal rank (EnsembleRetriever, as specified)": ["rrf"],
+    "Both, side by side": ["convex", "rrf"],
+}
+
+
+def parse_weights(text: str) -> list[float]:
+    """'0, 0.3 0.7' -> [0.0, 0.3, 0.7]; raises ValueError for a value outside 0..1."""
+    weights = [float(w) for w in text.replace(",", " ").split()]
+    bad = [w for w in weights if not 0.0 <= w <= 1.0]
+    if bad or not weights:
+        raise ValueError(f"BM25 weights must be numbers within 0..1, not {text!r}")
+    return weights
+
+
+MAX_COLUMN_PX = 280  # answers and questions are long; the tooltip-free cell shows their start
+# What a reader looks at first; the other fields follow in the core's order.
+FIRST_COLUMNS = ("question_id", "model_id", "config", "n", "cosine", "cosine_mean",
+                 "response_time_s", "response_time_mean_s", "first_token_s", "tokens_per_s",
+                 "tokens_per_s_mean", "page_hit", "page_hit_rate", "refused", "grounded",
+                 "grounded_mean", "answer", "error")
+
+
+def records_model(records: list[Any]) -> RecordTableModel[Any]:
+    """A table over dataclass rows (or dicts), one column per scalar field, key ones first."""
+    if records and isinstance(records[0], dict):
+        columns: list[Column[Any]] = [Column(k, _getter(k)) for k in records[0]]
+    else:
+        columns = scalar_columns(type(records[0])) if records else []
+    rank = {name: i for i, name in enumerate(FIRST_COLUMNS)}
+    columns.sort(key=lambda c: rank.get(c.header, len(rank)))
+    return RecordTableModel(columns, records)
+
+
+def _getter(key: str) -> Any:
+    """Read `key` from a dict row."""
+    return lambda row: row.get(key)
+
+
+class EvalPanel(QWidget):
+    """Emits `run_requested(EvalRequest)`, `cancel_requested` and `export_requested(dir)`."""
+
+    run_requested = Signal(object)
+    cancel_requested = Signal()
+    export_requested = Signal(str)
+
+    def __init__(self, default_questions: Path, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.models = CheckableListModel()
+        self.rows_model: RecordTableModel[Any] = RecordTableModel([])
+        self.proxy = QSortFilterProxyModel(self)
+        self.proxy.setSortRole(SORT_ROLE)
+        self.proxy.setFilterCaseSensitivity(Qt.CaseSensitivity.CaseInsensitive)
+        self.proxy.setFilterKeyColumn(-1)  # match any column
+        self.proxy.setSourceModel(self.rows_model)
+        self.result: EvalResult | None = None
+        self._build(default_questions)
+        self.set_running(False)
+
+    def _build(self, default_questions: Path) -> None:
+        splitter = QSplitter(Qt.Orientation.Horizontal)
+        splitter.addWidget(self._form(default_questions))
+        splitter.addWidget(self._results())
+        splitter.setStretchFactor(1, 3)
+        layout = QVBoxLayout(self)
+        layout.addWidget(splitter)
+
+    def _form(self, default_questions: Path) -> QWidget:
+        box = QWidget()
+        form = QFormLayout(box)
+        self.questions = QLineEdit(str(default_questions))
+        browse = QPushButton("…")
+        browse.setMaximumWidth(32)
+        browse.clicked.connect(self._browse)
+        qrow = QHBoxLayout()
+        qrow.addWidget(self.questions, 1)
+        qrow.addWidget(browse)
+        self.model_list = QListView()
+        self.model_list.setModel(self.models)
+        self.model_list.setMaximumHeight(130)
+        self.weights = QLineEdit("0.3")
+        self.fusions = QComboBox()
+        for text, keys in FUSION_CHOICES.items():
+            self.fusions.addItem(text, keys)
+        self.k = self._spin(1, 50, 4)
+        self.max_tokens = self._spin(1, 4096, 64)
+        self.limit = self._spin(0, 100000, 0)
+        self.limit.setSpecialValueText("all")
+        self.run_btn = QPushButton("Run evaluation")
+        self.run_btn.clicked.connect(self._request_run)
+        self.cancel_btn = QPushButton("Cancel")
+        self.cancel_btn.clicked.connect(self.cancel_requested)
+        self.export_btn = QPushButton("Export CSV…")
+        self.export_btn.clicked.connect(self._choose_export)
+        self.progress = QProgressBar()
+        self.status = QLabel("")
+        self.status.setWordWrap(True)
+        form.addRow("Questions", qrow)
+        form.addRow("Models", self.model_list)
+        form.addRow("BM25 weights", self.weights)
+        form.addRow("Fusion", self.fusions)
+        form.addRow("k", self.k)
+        form.addRow("Max tokens", self.max_tokens)
+        form.addRow("Limit questions", self.limit)
+        buttons = QHBoxLayout()
+        for b in (self.run_btn, self.cancel_btn):
+            buttons.addWidget(b)
+        form.addRow(buttons)
+        form.addRow(self.progress)
+        form.addRow(self.status)
+        form.addRow(self.export_btn)
+        return box
+
+    @staticmethod
+    def _spin(low: int, high: int, value: int) -> QSpinBox:
+        box = QSpinBox()
+        box.setRange(low, high)
+        box.setValue(value)
+        return box
+
+    def _results(self) -> QWidget:
+        self.filter = QLineEdit()
+        self.filter.setPlaceholderText("Filter rows (any column)…")
+        self.filter.textChanged.connect(self.proxy.setFilterFixedString)
+        self.table = QTableView()
+        self.table.setModel(self.proxy)
+        self.table.setSortingEnabled(True)
+        self.table.setWordWrap(False)
+        self.table.setAlternatingRowColors(True)
+        self.table.verticalHeader().hide()
+        self.table.horizontalHeader().setSectionResizeMode(
+            QHeaderView.ResizeMode.Interactive)
+        self.summary_table = QTableView()
+        self.summary_table.verticalHeader().hide()
+        self.summary_table.setAlternatingRowColors(True)
+        self.charts = EvalCharts()
+        tabs = QTabWidget()
+        table_box = QWidget()
+        lay = QVBoxLayout(table_box)
+        lay.addWidget(self.filter)
+        lay.addWidget(self.table)
+        tabs.addTab(table_box, "Results")
+        tabs.addTab(self.summary_table, "Summary")
+        charts = QSplitter(Qt.Orientation.Vertical)
+        charts.addWidget(self.charts.cosine_view)
+        charts.addWidget(self.charts.time_view)
+        tabs.addTab(charts, "Charts")
+        self.tabs = tabs
+        return tabs
+
+    def _browse(self) -> None:
+        path, _ = QFileDialog.getOpenFileName(
+            self, "Question file", self.questions.text(), "Questions (*.jsonl *.csv)")
+        if path:
+            self.questions.setText(path)
+
+    def set_models(self, entries: list[Any], checked: list[str]) -> None:
+        """List the models that can run, with `checked` ticked."""
+        self.models.set_items([(e.id, e.name) for e in entries],
+                              disabled={e.id for e in entries if not e.present})
+        self.models.set_checked(checked)
+
+    def request(self) -> EvalRequest:
+        """The request the form describes (raises ValueError for bad weights)."""
+        return EvalRequest(
+            questions=Path(self.questions.text().strip()), models=self.models.checked(),
+            bm25_weights=parse_weights(self.weights.text()), k=self.k.value(),
+            max_tokens=self.max_tokens.value(), limit=self.limit.value() or None,
+            fusions=list(self.fusions.currentData()))
+
+    def _request_run(self) -> None:
+        try:
+            request = self.request()
+        except ValueError as exc:
+            self.status.setText(str(exc))
+            return
+        if not request.models:
+            self.status.setText("Tick at least one model.")
+            return
+        self.rows_model.set_rows([])
+        self.run_requested.emit(request)
+
+    def _choose_export(self) -> None:
+        folder = QFileDialog.getExistingDirectory(self, "Export the evaluation to a folder")
+        if folder:
+            self.export_requested.emit(folder)
+
+    def set_running(self, running: bool) -> None:
+        """Run while idle, Cancel while running; export when there are rows."""
+        self.run_btn.setEnabled(not running)
+        self.cancel_btn.setEnabled(running)
+        self.export_btn.setEnabled(not running and self.result is not None
+                                   and bool(self.result.rows))
+        if running:
+            self.progress.setValue(0)
+            self.status.setText("Running…")
+
+    def on_progress(self, event: ProgressEvent) -> None:
+        """Render a progress event of the evaluation."""
+        self.progress.setValue(round(event.fraction * 100))
+        self.status.setText(f"{event.stage} {event.done}/{event.total} {event.message}".strip())
+
+    def add_row(self, row: Any) -> None:
+        """A row arrived: the first one fixes the columns."""
+        if self.rows_model.columnCount() == 0:
+            self._set_rows([row])
+        else:
+            self.rows_model.append(row)
+
+    def _set_rows(self, rows: list[Any]) -> None:
+        self.rows_model = records_model(rows)
+        self.proxy.setSourceModel(self.rows_model)
+
+    def show_result(self, result: EvalResult) -> None:
+        """Final rows, the summary and the charts."""
+        self.result = result
+        self._set_rows(result.rows)
+        summary = list(result.summary) if isinstance(result.summary, list) else []
+        self.summary_model = records_model(summary)  # the view does not own its model
+        self.summary_table.setModel(self.summary_model)
+        for view in (self.table, self.summary_table):
+            view.resizeColumnsToContents()
+            for column in range(view.model().columnCount()):
+                view.setColumnWidth(column, min(view.columnWidth(column), MAX_COLUMN_PX))
+        self.charts.update(result.rows)
+        done = "cancelled" if result.cancelled else "done"
+        self.status.setText(f"{len(result.rows)} rows, {done}.")
+        self.progress.setValue(100 if not result.cancelled else self.progress.value())
+        self.set_running(False)

@@ -1,0 +1,247 @@
+"""The Library area: pick or create a library, list its documents, add, remove, ingest progress."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+from PySide6.QtCore import QMimeData, Signal
+from PySide6.QtGui import QDragEnterEvent, QDropEvent
+from PySide6.QtWidgets import (
+    QComboBox,
+    QFileDialog,
+    QHBoxLayout,
+    QHeaderView,
+    QInputDialog,
+    QLabel,
+    QMessageBox,
+    QProgressBar,
+    QPushButton,
+    QTableView,
+    QVBoxLayout,
+    QWidget,
+)
+
+from rag_desktop import config
+from rag_desktop.gui.table_models import Column, RecordTableModel
+from rag_desktop.progress import ProgressEvent
+
+# Share of one file's progress bar that each ingestion stage fills (pages parse fast).
+STAGE_SHARE = {"pages": (0.0, 0.3), "chunks": (0.3, 0.95), "saving": (0.95, 1.0)}
+
+
+@dataclass(frozen=True)
+class DocumentRow:
+    """One row of the documents table: a document in the library, or a file that failed."""
+
+    name: str
+    pages: int | None
+    chunks: int | None
+    added_at: str
+    status: str = "ok"
+    error: str = ""
+    path: str = ""
+
+
+def documents_model() -> RecordTableModel[DocumentRow]:
+    """The documents table model; failed files are red with their error next to them."""
+    model: RecordTableModel[DocumentRow] = RecordTableModel([
+        Column("Name", lambda r: r.name, tooltip=lambda r: r.path),
+        Column("Pages", lambda r: r.pages, lambda v: "" if v is None else str(v)),
+        Column("Chunks", lambda r: r.chunks, lambda v: "" if v is None else str(v)),
+        Column("Added", lambda r: r.added_at, lambda v: str(v)[:16].replace("T", " ")),
+        Column("Status", lambda r: r.error or r.status, tooltip=lambda r: r.error),
+    ])
+    model.is_error = lambda r: r.status == "error"
+    return model
+
+
+def overall_fraction(event: ProgressEvent, files_done: int, files_total: int) -> float:
+    """Progress over all files: whole files done plus the share of the current one."""
+    if event.stage == "files":
+        return event.fraction
+    low, high = STAGE_SHARE.get(event.stage, (0.0, 1.0))
+    within = low + (high - low) * event.fraction
+    return min(1.0, (files_done + within) / max(1, files_total))
+
+
+def dropped_paths(mime: QMimeData) -> list[str]:
+    """Local PDF files and folders in a drag's data."""
+    paths = [u.toLocalFile() for u in mime.urls() if u.isLocalFile()]
+    return [p for p in paths if Path(p).is_dir() or p.lower().endswith(".pdf")]
+
+
+class LibraryPanel(QWidget):
+    """Documents of the current library; emits requests, the main window routes them."""
+
+    add_requested = Signal(list)  # paths
+    remove_requested = Signal(str)  # document name
+    library_requested = Signal(str)  # library folder
+    cancel_requested = Signal()
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setAcceptDrops(True)
+        self.model = documents_model()
+        self._errors: list[DocumentRow] = []
+        self._files = (0, 1)
+        self._build()
+
+    def _build(self) -> None:
+        self.library_box = QComboBox()
+        self.library_box.setMinimumWidth(220)
+        self.library_box.activated.connect(self._on_library_picked)
+        new_btn = QPushButton("New library…")
+        new_btn.clicked.connect(self._new_library)
+        self.add_btn = QPushButton("Add PDFs…")
+        self.add_btn.clicked.connect(self.choose_pdfs)
+        folder_btn = QPushButton("Add folder…")
+        folder_btn.clicked.connect(self._choose_folder)
+        self.remove_btn = QPushButton("Remove")
+        self.remove_btn.clicked.connect(self._remove_selected)
+        top = QHBoxLayout()
+        for w in (QLabel("Library:"), self.library_box, new_btn):
+            top.addWidget(w)
+        top.addStretch(1)
+        for w in (self.add_btn, folder_btn, self.remove_btn):
+            top.addWidget(w)
+        self.table = QTableView()
+        self.table.setModel(self.model)
+        self.table.setSelectionBehavior(QTableView.SelectionBehavior.SelectRows)
+        self.table.verticalHeader().hide()
+        self.table.setAlternatingRowColors(True)
+        self.table.setWordWrap(False)
+        header = self.table.horizontalHeader()
+        header.setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
+        header.setSectionResizeMode(0, QHeaderView.ResizeMode.Stretch)
+        header.setSectionResizeMode(4, QHeaderView.ResizeMode.Stretch)
+        self.details = QLabel("")
+        self.details.setWordWrap(True)
+        self.details.setStyleSheet("color: palette(mid);")
+        self.hint = QLabel("Drop PDF files or folders here, or press Ctrl+O.")
+        self.hint.setStyleSheet("color: palette(mid);")
+        self.progress = QProgressBar()
+        self.progress.setRange(0, 100)
+        self.progress_label = QLabel("")
+        self.cancel_btn = QPushButton("Cancel")
+        self.cancel_btn.clicked.connect(self.cancel_requested)
+        bottom = QHBoxLayout()
+        bottom.addWidget(self.progress_label, 2)
+        bottom.addWidget(self.progress, 3)
+        bottom.addWidget(self.cancel_btn)
+        layout = QVBoxLayout(self)
+        layout.addLayout(top)
+        layout.addWidget(self.details)
+        layout.addWidget(self.table, 1)
+        layout.addWidget(self.hint)
+        layout.addLayout(bottom)
+        self.set_ingesting(False)
+
+    # -- libraries ----------------------------------------------------------------------------
+    def set_libraries(self, current: Path) -> None:
+        """List the named libraries (folders under libraries_dir) and select `current`."""
+        root = config.libraries_dir()
+        folders = sorted(p for p in root.iterdir() if p.is_dir()) if root.is_dir() else []
+        if current not in folders:
+            folders.append(current)
+        self.library_box.clear()
+        for folder in folders:
+            self.library_box.addItem(folder.name, str(folder))
+        self.library_box.setCurrentIndex(folders.index(current))
+
+    def _on_library_picked(self, index: int) -> None:
+        self.library_requested.emit(str(self.library_box.itemData(index)))
+
+    def _new_library(self) -> None:
+        name, ok = QInputDialog.getText(self, "New library", "Name of the new library:")
+        name = name.strip().replace("/", "-")
+        if ok and name:
+            self.library_requested.emit(str(config.libraries_dir() / name))
+
+    # -- documents ----------------------------------------------------------------------------
+    def set_details(self, text: str) -> None:
+        """Show how the library searches (embedder, BM25 words, chunking)."""
+        self.details.setText(text)
+
+    def set_documents(self, documents: list) -> None:
+        """Show the library's documents, followed by files that failed in the last add."""
+        rows = [DocumentRow(d.name, d.pages, d.chunks, d.added_at, path=str(d.path))
+                for d in documents]
+        self.model.set_rows(rows + self._errors)
+
+    def show_outcomes(self, outcomes: list, documents: list) -> None:
+        """After an add: errors stay listed next to their file until the next add."""
+        self._errors = [
+            DocumentRow(Path(o.path).name, None, None, "", "error", o.error or "", str(o.path))
+            for o in outcomes if o.status == "error"
+        ]
+        self.set_documents(documents)
+        added = sum(o.status == "added" for o in outcomes)
+        dupes = sum(o.status == "duplicate" for o in outcomes)
+        parts = [f"{added} added"] + ([f"{dupes} already there"] if dupes else [])
+        parts += [f"{len(self._errors)} failed"] if self._errors else []
+        if any(o.status == "cancelled" for o in outcomes):
+            parts.append("cancelled")
+        self.progress_label.setText(", ".join(parts))
+
+    def _remove_selected(self) -> None:
+        rows = {i.row() for i in self.table.selectionModel().selectedRows()}
+        names = [self.model.record(r).name for r in sorted(rows)
+                 if self.model.record(r).status != "error"]
+        if not names:
+            return
+        answer = QMessageBox.question(
+            self, "Remove documents",
+            "Remove from the library?\n\n" + "\n".join(names)
+            + "\n\nThe PDF files themselves are not deleted.",
+        )
+        if answer == QMessageBox.StandardButton.Yes:
+            for name in names:
+                self.remove_requested.emit(name)
+
+    # -- adding -------------------------------------------------------------------------------
+    def choose_pdfs(self) -> None:
+        """Ask for PDF files and request adding them."""
+        files, _ = QFileDialog.getOpenFileNames(self, "Add PDFs", "", "PDF files (*.pdf)")
+        if files:
+            self.add_requested.emit(files)
+
+    def _choose_folder(self) -> None:
+        folder = QFileDialog.getExistingDirectory(self, "Add a folder of PDFs")
+        if folder:
+            self.add_requested.emit([folder])
+
+    def set_ingesting(self, on: bool, n_files: int = 1) -> None:
+        """Show or hide the progress row; buttons that change the library wait meanwhile."""
+        self.progress.setVisible(on)
+        self.cancel_btn.setVisible(on)
+        self.add_btn.setEnabled(not on)
+        self.remove_btn.setEnabled(not on)
+        if on:
+            self._files = (0, max(1, n_files))
+            self.progress.setValue(0)
+            self.progress_label.setText("Starting…")
+
+    def on_progress(self, event: ProgressEvent) -> None:
+        """Render one core progress event."""
+        if event.stage == "files":
+            self._files = (event.done, max(1, event.total))
+        frac = overall_fraction(event, *self._files)
+        self.progress.setValue(round(frac * 100))
+        what = {"pages": "Reading pages", "chunks": "Embedding chunks", "saving": "Saving",
+                "files": "Files"}.get(event.stage, event.stage)
+        name = f" — {event.message}" if event.message and event.stage != "chunks" else ""
+        self.progress_label.setText(f"{what} {event.done}/{event.total}{name}")
+
+    # -- drag and drop ------------------------------------------------------------------------
+    def dragEnterEvent(self, event: QDragEnterEvent) -> None:
+        """Accept local files and folders."""
+        if event.mimeData().hasUrls():
+            event.acceptProposedAction()
+
+    def dropEvent(self, event: QDropEvent) -> None:
+        """Request adding the dropped PDFs and folders."""
+        paths = dropped_paths(event.mimeData())
+        if paths:
+            event.acceptProposedAction()
+            self.add_requested.emit(paths)

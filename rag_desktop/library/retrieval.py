@@ -1,0 +1,316 @@
+"""Hybrid retrieval over one library generation: BM25 and FAISS legs fused by EnsembleRetriever."""
+
+from __future__ import annotations
+
+import re
+from collections import defaultdict
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+from langchain_core.callbacks import CallbackManagerForRetrieverRun
+from langchain_core.documents import Document
+from langchain_core.retrievers import BaseRetriever
+from pydantic import ConfigDict, PrivateAttr
+
+from rag_desktop.library import fusion as fusion_fn
+from rag_desktop.library.embeddings import Embedder
+from rag_desktop.library.textindex import Tokenizer, stem, tokenize
+
+_HANGUL = re.compile(r"[\uac00-\ud7a3]")
+
+try:  # langchain-classic holds it since LangChain 1.0; older releases kept it in langchain
+    from langchain_classic.retrievers import EnsembleRetriever
+except ImportError:  # pragma: no cover
+    from langchain.retrievers import EnsembleRetriever  # type: ignore[no-redef]
+
+
+class BM25ChunkRetriever(BaseRetriever):
+    """The keyword leg of hybrid search: rank_bm25's BM25Okapi over tokenized chunk texts.
+
+    Returns the top `k` chunks that share at least one token with the query, as Documents whose
+    metadata["chunk_id"] is the library's chunk id. Built once per library generation.
+    """
+
+    model_config = ConfigDict(arbitrary_types_allowed=True)
+
+    chunk_ids: list[int]
+    bm25: Any
+    tokenizer: Any = tokenize
+    k: int = 20
+    _memo: dict[str, np.ndarray] = PrivateAttr(default_factory=dict)
+    _index: dict[str, tuple[np.ndarray, np.ndarray, np.ndarray]] | None = PrivateAttr(default=None)
+
+    @classmethod
+    def from_texts(
+        cls, chunk_ids: list[int], texts: list[str], tokenizer: Tokenizer = tokenize
+    ) -> BM25ChunkRetriever:
+        """Index `texts` (one per chunk id); needs at least one text."""
+        from rank_bm25 import BM25Okapi
+
+        # A chunk with no word at all would make BM25Okapi divide by a zero average length.
+        corpus = [tokenizer(text) or ["\x00"] for text in texts]
+        return cls(chunk_ids=list(chunk_ids), bm25=BM25Okapi(corpus), tokenizer=tokenizer)
+
+    def scores(self, query: str) -> np.ndarray:
+        """Raw BM25Okapi scores of every chunk, in chunk_ids order (last query memoised)."""
+        if query not in self._memo:
+            self._memo.clear()
+            self._memo[query] = self.okapi_scores(self.tokenizer(query))
+        return self._memo[query]
+
+    def okapi_scores(self, terms: list[str]) -> np.ndarray:
+        """BM25Okapi.get_scores(terms), same formula and order, over each term's postings only.
+
+        rank_bm25 builds a Python list over every chunk for every query term, which took
+        ~100 ms a query at 100k chunks (docs/performance.md, B3); chunks without the term add 0.
+        """
+        bm, postings = self.bm25, self._postings()
+        score = np.zeros(bm.corpus_size)
+        for term in terms:
+            if term in postings:
+                rows, tf, doc_len = postings[term]
+                score[rows] += (bm.idf.get(term) or 0) * (
+                    tf * (bm.k1 + 1) / (tf + bm.k1 * (1 - bm.b + bm.b * doc_len / bm.avgdl)))
+        return score
+
+    def _postings(self) -> dict[str, tuple[np.ndarray, np.ndarray, np.ndarray]]:
+        """term -> (chunk positions, term frequencies, those chunks' lengths), built once."""
+        if self._index is None:
+            rows: dict[str, list[int]] = defaultdict(list)
+            freqs: dict[str, list[int]] = defaultdict(list)
+            for i, doc in enumerate(self.bm25.doc_freqs):
+                for term, freq in doc.items():
+                    rows[term].append(i)
+                    freqs[term].append(freq)
+            doc_len = np.asarray(self.bm25.doc_len)
+            self._index = {}
+            for term, where in rows.items():
+                at = np.asarray(where, dtype=np.int64)
+                self._index[term] = (at, np.asarray(freqs[term]), doc_len[at])
+        return self._index
+
+    def _get_relevant_documents(
+        self, query: str, *, run_manager: CallbackManagerForRetrieverRun
+    ) -> list[Document]:
+        scores = self.scores(query)
+        # Unmatched chunks score exactly 0; rank_bm25's idf floor can make matched ones negative
+        # in a tiny corpus, so "matched" is "non-zero", not "positive".
+        matched = np.flatnonzero(scores)  # ascending, so the stable sort keeps ties in order
+        top = matched[np.argsort(-scores[matched], kind="stable")][: self.k]
+        return [
+            Document(page_content="", metadata={"chunk_id": self.chunk_ids[int(i)]}) for i in top
+        ]
+
+
+class _DenseChunkRetriever(BaseRetriever):
+    """The semantic leg: FAISS inner product (cosine on normalised vectors) to the query."""
+
+    model_config = ConfigDict(arbitrary_types_allowed=True)
+
+    index: Any
+    embedder: Any
+    k: int = 20
+    _memo: dict[str, np.ndarray] = PrivateAttr(default_factory=dict)
+
+    def vector(self, query: str) -> np.ndarray:
+        """The query's embedding (memoised, so scoring hits does not embed it again)."""
+        if query not in self._memo:
+            self._memo[query] = np.asarray(self.embedder.embed_query(query), dtype=np.float32)
+        return self._memo[query]
+
+    def top(self, query: str, n: int) -> tuple[list[int], list[float]]:
+        """The ids and cosines of the n chunks nearest to the query."""
+        import faiss
+
+        n = min(n, int(self.index.ntotal))
+        if n <= 0:
+            return [], []
+        # One query on one thread: OpenMP's spin-waits made a 10k search 100x slower while other
+        # processes held the cores (docs/performance.md, B3).
+        threads = faiss.omp_get_max_threads()
+        faiss.omp_set_num_threads(1)
+        try:
+            scores, ids = self.index.search(self.vector(query)[None, :], n)
+        finally:
+            faiss.omp_set_num_threads(threads)
+        kept = [(int(i), float(s)) for i, s in zip(ids[0], scores[0], strict=True) if i >= 0]
+        return [i for i, _ in kept], [s for _, s in kept]
+
+    def _get_relevant_documents(
+        self, query: str, *, run_manager: CallbackManagerForRetrieverRun
+    ) -> list[Document]:
+        ids, _ = self.top(query, self.k)
+        return [Document(page_content="", metadata={"chunk_id": i}) for i in ids]
+
+
+class _FusionRetriever(EnsembleRetriever):
+    """EnsembleRetriever that also leaves each document's fused score in metadata["fused"]."""
+
+    def weighted_reciprocal_rank(self, doc_lists: list[list[Document]]) -> list[Document]:
+        """LangChain's weighted RRF ordering, plus the score it sorts by (not exposed upstream)."""
+        fused: dict[int, float] = defaultdict(float)
+        for docs, weight in zip(doc_lists, self.weights, strict=True):
+            for rank, doc in enumerate(docs, start=1):
+                fused[doc.metadata["chunk_id"]] += weight / (rank + self.c)
+        ranked = super().weighted_reciprocal_rank(doc_lists)
+        for doc in ranked:
+            doc.metadata["fused"] = fused[doc.metadata["chunk_id"]]
+        return ranked
+
+
+@dataclass(frozen=True)
+class Scored:
+    """One ranked chunk: raw BM25 score, dense cosine, and the fused score it was ranked by."""
+
+    chunk_id: int
+    bm25: float
+    dense: float
+    fused: float
+
+
+class SearchState:
+    """What one generation needs for search: the FAISS index and the BM25 leg over its chunks."""
+
+    def __init__(self, generation: int, index: Any, rows: list[tuple[int, str]],
+                 tokenizer: Tokenizer) -> None:
+        self.generation = generation
+        self.index = index
+        self.tokenizer = tokenizer
+        self.bm25 = (
+            BM25ChunkRetriever.from_texts([r[0] for r in rows], [r[1] for r in rows], tokenizer)
+            if rows else None
+        )
+        self.position = {row[0]: i for i, row in enumerate(rows)}
+        self._vectors: dict[str, np.ndarray] = {}  # the last query's embedding, for every leg
+        self._stems: set[str] | None = None  # the corpus's terms as stems, for unknown_share
+        self._has_hangul: bool | None = None
+
+    def _dense(self, embedder: Embedder, k: int) -> _DenseChunkRetriever:
+        """The dense leg, sharing this state's memo so a query is embedded once."""
+        dense = _DenseChunkRetriever(index=self.index, embedder=embedder, k=k)
+        dense._memo = self._vectors
+        return dense
+
+    def search(self, query: str, embedder: Embedder, n: int, bm25_weight: float,
+               k_per_leg: int, fusion: str = "rrf", rrf_c: int = 60) -> list[Scored]:
+        """The top n chunks, best first, fused by `fusion` ("rrf" or "convex")."""
+        if self.bm25 is None or self.index.ntotal == 0:
+            return []
+        self.bm25.k = k_per_leg
+        if query not in self._vectors:
+            self._vectors.clear()
+        dense = self._dense(embedder, k_per_leg)
+        if fusion == "convex":
+            ids, fused = self._convex(query, dense, bm25_weight)
+        elif fusion == "rrf":
+            ids, fused = self._rrf(query, dense, bm25_weight, rrf_c)
+        else:
+            raise ValueError(f"unknown fusion {fusion!r}; use 'rrf' or 'convex'")
+        # A vector without a chunk (a damaged library, see check()) must not become a hit.
+        ids = [i for i in ids if i in self.position][:n]
+        bm25_scores = self.bm25.scores(query)
+        cosines = self.cosines(query, dense, ids)
+        return [Scored(i, float(bm25_scores[self.position[i]]), float(cos), float(fused[i]))
+                for i, cos in zip(ids, cosines, strict=True)]
+
+    def _rrf(self, query: str, dense: _DenseChunkRetriever, bm25_weight: float,
+             rrf_c: int) -> tuple[list[int], dict[int, float]]:
+        """LangChain's EnsembleRetriever: the fusion the product specifies."""
+        assert self.bm25 is not None
+        fusion = _FusionRetriever(retrievers=[self.bm25, dense],
+                                  weights=[bm25_weight, 1.0 - bm25_weight], c=rrf_c,
+                                  id_key="chunk_id")
+        docs = fusion.invoke(query)
+        return ([int(d.metadata["chunk_id"]) for d in docs],
+                {int(d.metadata["chunk_id"]): float(d.metadata["fused"]) for d in docs})
+
+    def _convex(self, query: str, dense: _DenseChunkRetriever,
+                bm25_weight: float) -> tuple[list[int], dict[int, float]]:
+        """Min-max normalised scores of both legs' candidates, mixed w : 1 - w."""
+        assert self.bm25 is not None
+        run = CallbackManagerForRetrieverRun.get_noop_manager()
+        keyword = [int(d.metadata["chunk_id"]) for d in
+                   self.bm25._get_relevant_documents(query, run_manager=run)]
+        semantic = [int(d.metadata["chunk_id"]) for d in
+                    dense._get_relevant_documents(query, run_manager=run)]
+        candidates = [i for i in dict.fromkeys(semantic + keyword) if i in self.position]
+        if not candidates:
+            return [], {}
+        raw = self.bm25.scores(query)
+        bm25 = np.asarray([raw[self.position[i]] for i in candidates])
+        cos = self.cosines(query, dense, candidates)
+        mixed = fusion_fn.convex(bm25, cos, bm25_weight)
+        fused = {i: float(v) for i, v in zip(candidates, mixed, strict=True)}
+        return fusion_fn.order_by(fused), fused
+
+    def cosines(self, query: str, dense: _DenseChunkRetriever, ids: list[int]) -> np.ndarray:
+        """The dense cosine of each chunk id to the query (also for chunks the leg missed)."""
+        if not ids:
+            return np.zeros(0, dtype=np.float32)
+        vectors = self.index.reconstruct_batch(np.asarray(ids, dtype=np.int64))
+        return np.asarray(vectors @ dense.vector(query), dtype=np.float32)
+
+    def leg_tops(self, query: str, embedder: Embedder) -> list[int]:
+        """The chunk id that each leg alone ranks first (BM25's, then the dense leg's)."""
+        tops: list[int] = []
+        if self.bm25 is not None:
+            scores = self.bm25.scores(query)
+            if scores.size and scores.max() > 0:
+                tops.append(self.bm25.chunk_ids[int(np.argmax(scores))])
+        ids, _ = self._dense(embedder, 1).top(query, 1)
+        return tops + [i for i in ids if i in self.position]
+
+    def top_cosine(self, query: str, embedder: Embedder) -> float:
+        """The best dense cosine of any chunk to the query (the relevance gate's first signal)."""
+        _, scores = self._dense(embedder, 1).top(query, 1)
+        return scores[0] if scores else 0.0
+
+    def _weight(self, term: str) -> float:
+        """A query term's weight for the gate's signals (fusion.idf_weight)."""
+        assert self.bm25 is not None
+        postings = self.bm25._postings().get(term)
+        return fusion_fn.idf_weight(0 if postings is None else len(postings[0]),
+                                    self.bm25.bm25.corpus_size)
+
+    def _known(self, term: str) -> bool:
+        """True when some chunk uses the term, or a word with its Snowball stem."""
+        assert self.bm25 is not None
+        if self._stems is None:
+            self._stems = {stem(t) for t in self.bm25._postings()}
+        return term in self.bm25._postings() or stem(term) in self._stems
+
+    def _lexical_terms(self, query: str) -> list[str] | None:
+        """The query's terms in scripts the library uses; None when only another script is left.
+
+        A Korean question about an English manual shares no word with it: its words are not
+        "unknown topics", and only the dense leg (multilingual) can judge it.
+        """
+        assert self.bm25 is not None
+        if self._has_hangul is None:
+            self._has_hangul = any(_HANGUL.search(t) for t in self.bm25._postings())
+        terms = self.tokenizer(query)
+        kept = [t for t in terms if self._has_hangul or not _HANGUL.search(t)]
+        topical = any(map(fusion_fn.is_topic_term, terms))
+        return None if topical and not any(map(fusion_fn.is_topic_term, kept)) else kept
+
+    def unknown_share(self, query: str) -> float:
+        """Weighted share of the query's topic terms that no chunk uses (stems compared)."""
+        if self.bm25 is None:
+            return 1.0
+        terms = self._lexical_terms(query)
+        return 0.0 if terms is None else fusion_fn.unknown_share(terms, self._known, self._weight)
+
+    def coverage(self, query: str, chunk_ids: list[int]) -> float:
+        """Weighted share of the query's topic terms that the given chunks contain."""
+        if self.bm25 is None:
+            return 0.0
+        found: set[str] = set()
+        for i in chunk_ids:
+            if i in self.position:
+                found.update(self.bm25.bm25.doc_freqs[self.position[i]])
+        stems = {stem(t) for t in found}
+        terms = self._lexical_terms(query)
+        if terms is None:
+            return 0.0
+        return fusion_fn.coverage(terms, lambda t: t in found or stem(t) in stems, self._weight)
