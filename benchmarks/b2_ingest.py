@@ -130,7 +130,7 @@ def padding(lengths: list[int], texts: list[str], batch: int,
 
 
 def render(rows: list[dict[str, Any]], pdf_name: str) -> str:
-    """The B2 table."""
+    """The ingestion table (section b2 of docs/performance.md)."""
     from benchmarks.common import fmt, median, ratio, spread, table
 
     out = []

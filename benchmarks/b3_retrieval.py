@@ -179,7 +179,7 @@ def measure(sizes: list[int], pdfs: list[Path], n_queries: int, work: Path) -> l
 
 
 def render(rows: list[dict]) -> str:
-    """The B3 tables."""
+    """The retrieval-latency tables (section b3 of docs/performance.md)."""
     from benchmarks.common import fmt, median, percentile, table
 
     def ms(vals: list[float], q: float) -> str:

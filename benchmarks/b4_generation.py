@@ -8,7 +8,12 @@ settings, and stream up to --max-tokens tokens:
 - direct: `llama_cpp.Llama.create_completion(tokens, stream=True)` in this process;
 - raw loop (reference, decode only): `Llama.eval([token])` after the same prompt, no sampling.
 TTFT is from sending the prompt to the first streamed piece; decode tok/s is
-(tokens - 1) / (last - first). Each round asks a different question over different passages
+(tokens - 1) / (last - first), counting model tokens on both sides: the runner's
+`completion_tokens` on the app side, and on the direct side every token `Llama.sample` returned
+that is not end-of-generation (what `create_completion` itself counts as a completion token).
+Stream chunks are not tokens: llama-cpp-python holds pieces back while they could start a stop
+string or end inside a UTF-8 character, so one chunk can carry several tokens.
+Each round asks a different question over different passages
 (only the fixed system prompt stays a shared prefix that llama.cpp may reuse, on both sides, as
 it would in the app). Both sides take the rendered prompts in the same order.
 
@@ -72,6 +77,8 @@ class Direct:
         self.llm = llama_cpp.Llama(
             model_path=str(path), n_ctx=n_ctx, n_batch=n_batch, n_ubatch=n_batch,
             n_threads=n_threads, n_threads_batch=n_threads, n_gpu_layers=0, verbose=False)
+        self.sampled = 0
+        self._count_tokens()
 
     def tokens(self, prompt: str) -> list[int]:
         """The prompt's tokens, as the runner makes them (one BOS at most)."""
@@ -80,17 +87,35 @@ class Direct:
             toks = toks[1:]
         return toks
 
+    def _count_tokens(self) -> None:
+        """Make `Llama.sample` count, in self.sampled, the completion tokens it returns.
+
+        `create_completion` calls `self.sample` once per token; an end-of-generation token ends
+        the completion without being one of its tokens, as in the app's decoder.
+        """
+        sample, vocab = self.llm.sample, self.llm._model.vocab
+
+        def counting(*args: Any, **kwargs: Any) -> int:
+            token = sample(*args, **kwargs)
+            if not llama_cpp.llama_vocab_is_eog(vocab, token):
+                self.sampled += 1
+            return token
+
+        self.llm.sample = counting  # type: ignore[method-assign]
+
     def stream(self, prompt: str, stop: list[str], settings: Any) -> dict[str, float]:
-        """TTFT and decode rate of one streamed completion."""
+        """TTFT and decode rate of one streamed completion, in model tokens."""
         toks = self.tokens(prompt)
-        t_send, first, n = time.perf_counter(), None, 0
+        self.sampled = 0
+        t_send, first, chunks = time.perf_counter(), None, 0
         for _ in self.llm.create_completion(toks, max_tokens=settings.max_tokens,
                                             temperature=settings.temperature,
                                             top_p=settings.top_p, stop=stop or None,
                                             stream=True):
             first = first if first is not None else time.perf_counter()
-            n += 1
-        return _rates(t_send, first, time.perf_counter(), n, len(toks))
+            chunks += 1
+        return dict(_rates(t_send, first, time.perf_counter(), self.sampled, len(toks)),
+                    chunks=chunks)
 
     def raw_decode(self, prompt: str, n_tokens: int) -> dict[str, float]:
         """Prompt eval, then n_tokens single-token evals with no sampling (the upper bound)."""
@@ -164,7 +189,7 @@ def measure_one(entry: Any, settings: Any, questions: list[str], n: int,
 
 
 def render_table(rows: list[dict[str, Any]]) -> str:
-    """The B4 table."""
+    """The Markdown table of app against direct generation (docs/performance.md, B4)."""
     from benchmarks.common import fmt, median, ratio, spread, table
 
     out = []
@@ -175,11 +200,14 @@ def render_table(rows: list[dict[str, Any]]) -> str:
         out.append([
             r["model"], r["n_batch"], r["threads"], int(median([x["prompt_tokens"]
                                                                for x in r["app"]])),
+            f"{median([x['n'] for x in r['app']]):.0f} / "
+            f"{median([x['n'] for x in r['direct']]):.0f}",
             spread(app_ttft), spread(direct_ttft), spread(app_tok, 1), spread(direct_tok, 1),
             fmt(ratio(median(app_tok), median(direct_tok))) + "×",
             spread(raw, 1) if raw else "—",
         ])
-    return table(["model", "n_batch", "threads", "prompt tok", "app TTFT s", "direct TTFT s",
+    return table(["model", "n_batch", "threads", "prompt tok", "tokens app / direct",
+                  "app TTFT s", "direct TTFT s",
                   "app decode tok/s", "direct decode tok/s", "app / direct decode",
                   "raw eval loop tok/s"], out)
 
@@ -220,8 +248,10 @@ def main(argv: list[str] | None = None) -> int:
             # Written after every row, so that a run cut short still leaves its table.
             notes = (f"{n} interleaved rounds after one warm-up, median (min–max); {max_tokens} "
                      f"tokens at most, temperature {GenerationSettings().temperature:g} (the app's "
-                     "default; 0 is greedy), top_p 1; n_ctx 2048. The raw eval loop "
-                     "decodes without sampling, so it bounds what any streamed path can reach.")
+                     "default; 0 is greedy), top_p 1; n_ctx 2048. Both sides count model tokens "
+                     "(the runner's completion_tokens; the tokens `Llama.sample` returned to "
+                     "`create_completion`), not stream chunks. The raw eval loop decodes "
+                     "without sampling, so it bounds what any streamed path can reach.")
             common.emit(args, "b4", "B4. Generation: app against direct llama-cpp-python",
                         render_table(rows), load, notes=notes)
     return 0

@@ -144,18 +144,21 @@ def section_markers(name: str) -> tuple[str, str]:
 
 def write_section(
     doc: Path, name: str, title: str, body: str, load_before: str, probe_llama: bool = True,
-    notes: str = "",
+    notes: str = "", *, machine: str | None = None, stamp: str | None = None,
+    load_after: str | None = None,
 ) -> str:
     """Write (or replace) section `name` of `doc`: title, machine, date, load, table, notes.
 
     Text outside the markers is left alone, so hand-written analysis survives a re-run.
-    Returns the section's text.
+    `machine`, `stamp` and `load_after` default to this machine, now, and its load now; results
+    measured elsewhere (a GPU machine) pass the ones recorded there. Returns the section's text.
     """
     begin, end = section_markers(name)
-    stamp = datetime.datetime.now().strftime("%Y-%m-%d %H:%M")
+    stamp = stamp or datetime.datetime.now().strftime("%Y-%m-%d %H:%M")
+    after = load_after or load_average()
     parts = [
-        begin, f"### {title}", "", machine_line(probe_llama), "",
-        f"Run {stamp}; load average (1/5/15 min) before: {load_before}, after: {load_average()}.",
+        begin, f"### {title}", "", machine or machine_line(probe_llama), "",
+        f"Run {stamp}; load average (1/5/15 min) before: {load_before}, after: {after}.",
         "", body.strip(), "",
     ]
     if notes:

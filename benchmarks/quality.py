@@ -1,5 +1,7 @@
 """Retrieval quality on every dev set: each leg, the fusions, seed 004's retriever, the gate.
 
+Seed 004 is the LangChain script the app replaced (benchmarks/baseline_seed.py rebuilds it).
+
     .venv/bin/python -m benchmarks.quality                       # every set, the default embedder
     .venv/bin/python -m benchmarks.quality --embedders all-MiniLM-L6-v2,use-multilingual
     .venv/bin/python -m benchmarks.quality --no-write --configs default,bm25,dense

@@ -29,6 +29,7 @@ from typing import Any
 
 import llama_cpp  # before anything that imports numpy (a CUDA build crashed otherwise)
 
+from benchmarks.gpu.tables import TABLE_HEADER, markdown_row
 from benchmarks.machine import describe_machine, gpus, markdown_line
 
 METRICS = ("prompt_tok_s", "decode_tok_s", "stream_ttft_s", "stream_tok_s")
@@ -170,31 +171,6 @@ def summarize(rounds: list[dict[str, float]]) -> dict[str, dict[str, float]]:
         }
         for key in METRICS
     }
-
-
-def markdown_row(result: dict[str, Any]) -> str:
-    """A Markdown table row: model, GB, settings, load, memory and the four speeds."""
-    s, info, cfg = result["summary"], result["load"], result["config"]
-
-    def cell(key: str, fmt: str) -> str:
-        m = s[key]
-        return f"{m['median']:{fmt}} ({m['min']:{fmt}}–{m['max']:{fmt}})"
-
-    ngl = "CPU" if cfg["n_gpu_layers"] == 0 else f"ngl {cfg['n_gpu_layers']} ({info['offloaded']})"
-    vram = f"{info['vram_mib']:,}" if info["vram_mib"] is not None else "—"
-    return (
-        f"| {result['label']} | {info['model_bytes'] / 1e9:.2f} | {ngl} | {cfg['n_threads']} | "
-        f"{cfg['n_batch']} | {info['load_s']:.2f} | {info['rss_mib']:,.0f} | {vram} | "
-        f"{cell('prompt_tok_s', '.1f')} | {cell('decode_tok_s', '.1f')} | "
-        f"{cell('stream_ttft_s', '.3f')} | {cell('stream_tok_s', '.1f')} |"
-    )
-
-
-TABLE_HEADER = (
-    "| model | GB | offload | threads | n_batch | load s | RSS MiB | VRAM MiB | prompt tok/s | "
-    "decode tok/s | stream TTFT s | stream tok/s |\n"
-    "|---|---|---|---|---|---|---|---|---|---|---|---|"
-)
 
 
 def run(args: argparse.Namespace) -> dict[str, Any]:

@@ -1,9 +1,12 @@
-"""`make bench`: run B1-B5, each in its own process, and update docs/performance.md.
+"""`make bench`: run the five benchmarks of docs/performance.md, each in its own process.
+
+B1 cold start, B2 ingestion, B3 retrieval latency, B4 generation, B5 memory; each updates its
+section of docs/performance.md.
 
     python -m benchmarks.run_all [--quick|--full] [--only b1,b3] [--no-write]
 
-Each benchmark runs in a fresh interpreter: B4 must import llama_cpp before numpy, and a
-benchmark's memory or threads must not leak into the next one's numbers.
+Each benchmark runs in a fresh interpreter: the generation benchmark must import llama_cpp
+before numpy, and a benchmark's memory or threads must not leak into the next one's numbers.
 """
 
 from __future__ import annotations

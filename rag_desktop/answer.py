@@ -82,6 +82,8 @@ class Answer:
     refused: bool = False
     # Share of the answer's sentences that its sources support (grounding.py); None when refused.
     grounded: float | None = None
+    # Earlier turns of the conversation left out of the prompt to fit its budget (oldest first).
+    dropped_turns: int = 0
 
     @property
     def is_refused(self) -> bool:
@@ -95,7 +97,7 @@ class Answer:
                "sources": [s.to_json() for s in self.sources],
                "timings": self.timings.to_json(), "stopped": self.stopped,
                "cache_hit": self.cache_hit, "refused": self.is_refused,
-               "grounded": self.grounded}
+               "grounded": self.grounded, "dropped_turns": self.dropped_turns}
         if self.original_timings is not None:
             out["original_timings"] = self.original_timings.to_json()
         return out
@@ -116,4 +118,5 @@ def answer_from_json(d: dict[str, Any]) -> Answer:
         stopped=d["stopped"], cache_hit=d["cache_hit"],
         original_timings=Timings(**orig) if orig else None,
         refused=d.get("refused", False), grounded=d.get("grounded"),
+        dropped_turns=d.get("dropped_turns", 0),
     )

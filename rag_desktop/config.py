@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+from collections.abc import Mapping
 from dataclasses import dataclass, replace
 from pathlib import Path
 
@@ -56,6 +57,25 @@ def with_fusion(settings: RetrievalSettings, fusion: str) -> RetrievalSettings:
     specified = fusion == "rrf"
     return replace(settings, fusion=fusion, one_chunk_per_page=not specified,
                    leg_seats=not specified)
+
+
+@dataclass(frozen=True)
+class ConversationSettings:
+    """How a follow-up question is retrieved and how much of the conversation the prompt keeps.
+
+    `strategy` makes turn n > 1 standalone before retrieval (rag_desktop/chat/followup.py):
+    "none", "prepend" (the previous turn's query before the question), "llm" (the loaded model
+    rewrites it), each optionally "+sources" (the previous turn's sources fused with the new
+    hits). The default was measured on the follow-up dev set (docs/retrieval.md, follow-ups).
+    """
+
+    strategy: str = "prepend+sources"
+    # The answer prompt carries at most this many earlier turns, in at most this many tokens;
+    # the oldest are dropped first (Answer.dropped_turns counts them).
+    history_turns: int = 3
+    history_tokens: int = 384
+    # The LLM rewrite's output cap; a longer rewrite falls back to "prepend".
+    rewrite_tokens: int = 48
 
 
 @dataclass(frozen=True)
@@ -117,10 +137,48 @@ def physical_cores() -> int:
     return max(1, n or os.cpu_count() or 1)
 
 
+# Every variable that Hugging Face libraries read to stay off the network.
+OFFLINE_VARS = ("HF_HUB_OFFLINE", "TRANSFORMERS_OFFLINE", "HF_DATASETS_OFFLINE")
+
+
 def set_offline(offline: bool = True) -> None:
     """Forbid (or allow) Hugging Face hub network access for this process and its children."""
-    for var in ("HF_HUB_OFFLINE", "TRANSFORMERS_OFFLINE", "HF_DATASETS_OFFLINE"):
+    import sys
+
+    for var in OFFLINE_VARS:
         if offline:
             os.environ[var] = "1"
         else:
             os.environ.pop(var, None)
+    # huggingface_hub reads HF_HUB_OFFLINE once, at import: an already imported hub would still
+    # refuse an explicit `models pull` (or still allow the network) without this.
+    constants = sys.modules.get("huggingface_hub.constants")
+    if constants is not None:
+        setattr(constants, "HF_HUB_OFFLINE", offline)  # noqa: B010 (typed as ModuleType)
+
+
+def offline_env(env: Mapping[str, str] | None = None) -> dict[str, str]:
+    """A copy of `env` (default: os.environ) with the offline variables set, for a child."""
+    out = dict(os.environ if env is None else env)
+    out.update(dict.fromkeys(OFFLINE_VARS, "1"))
+    return out
+
+
+def parse_weights(text: str, label: str = "BM25 weights") -> list[float]:
+    """'0.3, 0.5 0.7' -> [0.3, 0.5, 0.7] (commas and/or spaces); ValueError saying what is wrong.
+
+    The CLI's --bm25-weights and the GUI's evaluation panel both read weights with it; `label`
+    names the field in the message.
+    """
+    weights = []
+    for part in text.replace(",", " ").split():
+        try:
+            weight = float(part)
+        except ValueError:
+            raise ValueError(f"{label}: {part!r} is not a number") from None
+        if not 0.0 <= weight <= 1.0:
+            raise ValueError(f"{label}: {weight} is not within 0..1")
+        weights.append(weight)
+    if not weights:
+        raise ValueError(f"{label}: give at least one weight, e.g. 0.3")
+    return weights

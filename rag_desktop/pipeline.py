@@ -1,15 +1,23 @@
-"""ask(question) -> Answer: retrieval, a token-budgeted prompt, streamed generation, timings."""
+"""ask(question) -> Answer: retrieval, a token-budgeted prompt, streamed generation, timings;
+ask_turn(question, turns) -> Turn: the same for a conversation's next turn."""
 
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
-from dataclasses import replace
+from collections.abc import Callable, Sequence
+from dataclasses import asdict, replace
 from typing import TYPE_CHECKING
 
 from rag_desktop import gate
 from rag_desktop.answer import Answer, Source, Timings, passage_label
-from rag_desktop.config import GenerationSettings, RetrievalSettings, with_fusion
+from rag_desktop.chat.followup import Prior, merge_sources, standalone_query
+from rag_desktop.chat.turns import Turn
+from rag_desktop.config import (
+    ConversationSettings,
+    GenerationSettings,
+    RetrievalSettings,
+    with_fusion,
+)
 from rag_desktop.grounding import grounded
 from rag_desktop.language import detect_language, refusal_sentence
 from rag_desktop.llm.client import LLM, ModelInfo, Rendered
@@ -39,30 +47,52 @@ class Pipeline:
         self, library: Library, llm: LLM, catalog: Catalog,
         retrieval: RetrievalSettings | None = None,
         generation: GenerationSettings | None = None, cache: AnswerCache | None = None,
+        conversation: ConversationSettings | None = None,
     ) -> None:
         self.library, self.llm, self.catalog = library, llm, catalog
         self.retrieval = retrieval or RetrievalSettings()
         self.generation = generation or GenerationSettings()
+        self.conversation = conversation or ConversationSettings()
         self.cache = cache
 
     def load_model(self, model_id: str) -> ModelInfo:
         """Load a catalog model (closing the previous one first)."""
         return self.llm.load(self.catalog.get(model_id), self.generation)
 
-    def _budgeted(self, question: str, sources: list[Source]) -> tuple[Rendered, int]:
+    def _budgeted(self, question: str, sources: list[Source],
+                  history: Sequence[tuple[str, str]] = ()) -> tuple[Rendered, int, int]:
         """Render the prompt with the passages cut to the context's token budget
-        (GenerationSettings.context_tokens), then drop the lowest-ranked chunks until it fits
-        the model's window; returns the prompt and how many chunks were left out."""
+        (GenerationSettings.context_tokens) and the earlier turns cut to
+        ConversationSettings.history_tokens, then, until it fits the model's window, drop the
+        oldest turns first and the lowest-ranked chunks after them; returns the prompt and how
+        many chunks and how many turns were left out."""
         assert self.llm.info is not None
         budget = self.llm.info.n_ctx - self.generation.max_tokens
         texts = self.llm.fit_passages([s.text for s in sources], self.generation.context_tokens)
         kept = list(zip(sources, texts, strict=False))
+        turns = self._recent_turns(history)
         while True:
             passages = [(passage_label(s), text) for s, text in kept]
-            rendered = self.llm.render(build_messages(question, passages))
-            if rendered.n_tokens <= budget or not kept:
-                return rendered, len(sources) - len(kept)
-            kept.pop()
+            rendered = self.llm.render(build_messages(question, passages, history=turns))
+            if rendered.n_tokens <= budget or not (kept or turns):
+                return rendered, len(sources) - len(kept), len(history) - len(turns)
+            if turns:
+                turns = turns[1:]
+            else:
+                kept.pop()
+
+    def _recent_turns(self, history: Sequence[tuple[str, str]]) -> list[tuple[str, str]]:
+        """The newest turns, at most history_turns of them within history_tokens (oldest go)."""
+        recent = list(history)[-self.conversation.history_turns:] \
+            if self.conversation.history_turns > 0 else []
+        kept: list[tuple[str, str]] = []
+        used = 0
+        for question, answer in reversed(recent):
+            used += self.llm.count_tokens(f"{question}\n{answer}")
+            if used > self.conversation.history_tokens:
+                break
+            kept.insert(0, (question, answer))
+        return kept
 
     def ask(
         self, question: str, *, on_token: TokenCallback | None = None,
@@ -70,29 +100,73 @@ class Pipeline:
         bm25_weight: float | None = None, use_cache: bool = True, fusion: str | None = None,
     ) -> Answer:
         """Answer `question` from the library, streaming text pieces to `on_token`."""
-        if self.llm.info is None:
-            raise NoModelError("no model is loaded; choose one with --model or the dropdown")
+        return self._answer(question, question, on_token=on_token, cancel=cancel,
+                            retrieval=self.settings_for(k, bm25_weight, fusion),
+                            use_cache=use_cache)
+
+    def ask_turn(
+        self, question: str, turns: Sequence[Turn] = (), *, on_token: TokenCallback | None = None,
+        cancel: CancelToken | None = None, k: int | None = None,
+        bm25_weight: float | None = None, fusion: str | None = None,
+        strategy: str | None = None, use_cache: bool = True,
+    ) -> Turn:
+        """Answer `question` as the next turn after `turns` (oldest first) of a conversation.
+
+        A follow-up is retrieved by a standalone query (ConversationSettings.strategy unless
+        `strategy` is given) and answered with the last turns in the prompt. A first turn is
+        ask() itself, cache included; a follow-up is never cached (its answer depends on the
+        turns before it). The Turn holds the query and the settings; saving it is the caller's.
+        """
+        retrieval = self.settings_for(k, bm25_weight, fusion)
+        strategy = strategy or self.conversation.strategy
         t0 = time.perf_counter()
+        standalone = standalone_query(
+            question, [Prior.of(t) for t in turns], strategy, llm=self.llm,
+            generation=self.generation, rewrite_tokens=self.conversation.rewrite_tokens,
+            cancel=cancel)
+        rewrite_s = time.perf_counter() - t0
+        previous = turns[-1].answer.sources if turns and standalone.keep_sources else []
+        history = [(t.question, t.answer.text) for t in turns]
+        answer = self._answer(question, standalone.query, on_token=on_token, cancel=cancel,
+                              retrieval=retrieval, use_cache=use_cache and not turns,
+                              previous=previous, history=history)
+        settings = {"retrieval": asdict(retrieval), "generation": asdict(self.generation),
+                    "conversation": asdict(self.conversation)}
+        return Turn(question, standalone.query, answer, strategy, settings,
+                    rewrite=standalone.rewrite, rewrite_s=rewrite_s)
+
+    def settings_for(self, k: int | None = None, bm25_weight: float | None = None,
+                     fusion: str | None = None) -> RetrievalSettings:
+        """The pipeline's retrieval settings with one ask's overrides."""
         retrieval = replace(self.retrieval, k=k or self.retrieval.k,
                             bm25_weight=self.retrieval.bm25_weight if bm25_weight is None
                             else bm25_weight)
-        if fusion is not None:
-            retrieval = with_fusion(retrieval, fusion)
+        return with_fusion(retrieval, fusion) if fusion is not None else retrieval
+
+    def _answer(
+        self, question: str, query: str, *, on_token: TokenCallback | None,
+        cancel: CancelToken | None, retrieval: RetrievalSettings, use_cache: bool,
+        previous: Sequence[Source] = (), history: Sequence[tuple[str, str]] = (),
+    ) -> Answer:
+        """Retrieve `query` (fused with `previous` sources), answer `question` after `history`."""
+        if self.llm.info is None:
+            raise NoModelError("no model is loaded; choose one with --model or the dropdown")
+        t0 = time.perf_counter()
         cache_key = (self._cache_key(question, retrieval)
                      if use_cache and self.cache is not None else None)
         if cache_key is not None and self.cache is not None:
             hit = self.cache.get(cache_key)
             if hit is not None:
                 return self._from_cache(hit, t0, on_token)
-        result = self.library.search(question, k=retrieval.k, bm25_weight=retrieval.bm25_weight,
+        result = self.library.search(query, k=retrieval.k, bm25_weight=retrieval.bm25_weight,
                                      k_per_leg=retrieval.k_per_leg, fusion=retrieval.fusion,
                                      rrf_c=retrieval.rrf_c,
                                      one_chunk_per_page=retrieval.one_chunk_per_page,
                                      leg_seats=retrieval.leg_seats)
-        sources = [Source.from_hit(h) for h in result.hits]
+        sources = merge_sources([Source.from_hit(h) for h in result.hits], previous, retrieval.k)
         if retrieval.gate and not gate.passes(self.library.manifest.embedding_model, result):
             return self._refuse(question, sources, result.retrieval_s, t0, on_token)
-        rendered, dropped = self._budgeted(question, sources)
+        rendered, dropped, dropped_turns = self._budgeted(question, sources, history)
         text, first, t_send = [], None, time.perf_counter()
         for piece in self.llm.stream(rendered, self.generation, cancel):
             first = first if first is not None else time.perf_counter()
@@ -106,7 +180,7 @@ class Pipeline:
         answer_text, cited = "".join(text).strip(), sources[: len(sources) - dropped]
         share = grounded(answer_text, [s.text for s in cited]).share
         answer = Answer(question, answer_text, cited, self.llm.info, timings, dropped,
-                        stats.stopped, grounded=share)
+                        stats.stopped, grounded=share, dropped_turns=dropped_turns)
         if cache_key is not None and self.cache is not None and not answer.stopped:
             self.cache.put(cache_key, answer)
         return answer

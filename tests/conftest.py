@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from rag_desktop.config import HOME_ENV, set_offline
+from rag_desktop.config import HOME_ENV, OFFLINE_VARS, set_offline
 from tests.pdfs import pdf_factory  # noqa: F401  (a fixture, shared with every test module)
 
 REPO = Path(__file__).resolve().parents[1]
@@ -33,7 +33,7 @@ def _isolated_home(tmp_path_factory: pytest.TempPathFactory,
                    monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
     """Every user directory in a fresh tmp dir, and no network for Hugging Face."""
     monkeypatch.setenv(HOME_ENV, str(tmp_path_factory.mktemp("home")))
-    for var in ("HF_HUB_OFFLINE", "TRANSFORMERS_OFFLINE", "HF_DATASETS_OFFLINE"):
+    for var in OFFLINE_VARS:
         monkeypatch.setenv(var, "1")
     yield
 

@@ -9,6 +9,7 @@ import llama_cpp  # before numpy, as in the benchmarks
 import pytest
 
 from benchmarks import make_arch_gguf, raw_llama
+from benchmarks.gpu.tables import markdown_row
 from benchmarks.machine import describe_machine, markdown_line
 
 
@@ -74,7 +75,7 @@ def test_raw_llama_runs_on_tiny_model(tiny_gguf: Path, tmp_path: Path) -> None:
     result = json.loads(out.read_text())
     assert set(result["summary"]) == set(raw_llama.METRICS)
     assert result["rounds"][0]["stream_tokens"] >= 1
-    assert raw_llama.markdown_row(result).count("|") == 13
+    assert markdown_row(result).count("|") == 13
 
 
 def test_machine_description_has_the_table_fields() -> None:
@@ -85,7 +86,7 @@ def test_machine_description_has_the_table_fields() -> None:
     assert line.startswith("**Machine**") and d["cpu"] in line
 
 
-def test_profile_stream_and_tables_run_on_tiny_model(tiny_gguf: Path, tmp_path: Path) -> None:
+def test_profile_stream_runs_on_tiny_model(tiny_gguf: Path, tmp_path: Path) -> None:
     from benchmarks.gpu import profile_stream, tables
 
     prof = tmp_path / "p.json"
@@ -96,9 +97,17 @@ def test_profile_stream_and_tables_run_on_tiny_model(tiny_gguf: Path, tmp_path: 
     for name in profile_stream.VARIANTS:
         assert result[name]["total"] > 0
         assert "decode" in result[name]
-    raw = tmp_path / "r.json"
-    raw_llama.main([str(tiny_gguf), "--n-threads", "1", "--n-ctx", "128", "--repeats", "1",
-                    "--prompt-tokens", "16", "--stream-prompt-tokens", "8", "--gen-tokens", "4",
-                    "--label", "tiny", "--json", str(raw)])
-    text = tables.render(tables.load_results([raw]))
-    assert text.startswith("**Machine**") and "| tiny |" in text
+    table = tables.profile_table(result).splitlines()
+    assert table[2].startswith("| raw eval loop |") and len(table) == 2 + 1 + len(
+        profile_stream.VARIANTS)
+
+
+def test_decode_breakdown_runs_on_tiny_model(tiny_gguf: Path, tmp_path: Path) -> None:
+    from benchmarks.gpu import decode_breakdown, tables
+
+    out = tmp_path / "b.json"
+    assert decode_breakdown.main([str(tiny_gguf), "--n-gpu-layers", "0", "--rounds", "1",
+                                  "--json", str(out)]) == 0
+    result = json.loads(out.read_text())
+    assert set(result["medians"]) == {"raw", "argmax+decode", "chain+decode", "generate"}
+    assert tables.breakdown_row(result).startswith(f"| {tiny_gguf.name} |")

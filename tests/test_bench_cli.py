@@ -3,16 +3,19 @@
 from __future__ import annotations
 
 import csv
-import io
 from pathlib import Path
 
 import pytest
 
 from rag_desktop.cli import main as cli
-from rag_desktop.cli.evaluate import ProgressBar, parse_weights
-from rag_desktop.config import DEFAULT_MODEL_ID
-from rag_desktop.evaluation.bench import EmbeddingBenchRow, ModelBenchRow, json_reply_valid
-from rag_desktop.progress import ProgressEvent
+from rag_desktop.config import DEFAULT_MODEL_ID, parse_weights
+from rag_desktop.evaluation.bench import (
+    EmbeddingBenchRow,
+    ModelBenchRow,
+    _prompt_rate,
+    json_reply_valid,
+)
+from rag_desktop.llm.client import GenerationStats
 from tests.conftest import dev_questions
 
 
@@ -49,23 +52,15 @@ def test_parse_weights() -> None:
         parse_weights(" , ")
 
 
-def test_progress_bar_eta_comes_from_this_sessions_rate() -> None:
-    now = [100.0]
-    stream = io.StringIO()
-    bar = ProgressBar(stream, clock=lambda: now[0])
-    bar(ProgressEvent("eval", 4, 24, "resuming"))  # resumed rows do not count toward the rate
-    now[0] = 130.0
-    bar(ProgressEvent("eval", 6, 24, "m bm25-0.3_f-0.7 q7"))
-    lines = stream.getvalue().splitlines()
-    assert lines[0].endswith("ETA --:--  resuming")
-    assert "6/24  25%  ETA 04:30  m bm25-0.3_f-0.7 q7" in lines[1]  # 18 left at 15 s each
-    assert lines[1].startswith("[######------------------]")
-
-
 def test_json_reply_valid() -> None:
     assert json_reply_valid(' {"answer": "--png", "page": 5}\n')
     assert json_reply_valid('```json\n{"a": 1}\n```')
     assert not json_reply_valid('Sure! {"a": 1}') and not json_reply_valid("[1, 2]")
+
+
+def test_prompt_rate_leaves_out_reused_tokens() -> None:
+    assert _prompt_rate(GenerationStats(prompt_tokens=300, reused_tokens=100), 2.0) == 100.0
+    assert _prompt_rate(GenerationStats(prompt_tokens=90, reused_tokens=90), 2.0) is None
 
 
 def _table(path: Path) -> list[dict[str, str]]:
@@ -86,6 +81,8 @@ def test_bench_models(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> Non
     assert float(row["load_s"]) > 0 and float(row["latency_s"]) > 0
     assert int(row["prompt_tokens"]) > 100 and 0 < int(row["completion_tokens"]) <= 5
     assert float(row["prompt_tokens_per_s"]) > 0 and row["json_valid"] in ("true", "false")
+    # The system prompt was evaluated at load; the speed counts only what this prompt evaluated.
+    assert 0 <= int(row["reused_prompt_tokens"]) < int(row["prompt_tokens"])
     md = (out / "bench-models.md").read_text(encoding="utf-8").splitlines()
     assert md[0].startswith("| model_id | file |") and md[2].startswith(f"| {DEFAULT_MODEL_ID} |")
     assert md[0] in capsys.readouterr().out

@@ -48,9 +48,14 @@ def test_b1_render_and_app_child(pdf_factory, tmp_path: Path) -> None:  # type: 
     assert result["phases"]["answer"] >= result["phases"]["imports"]
     seed = {"side": "seed", "phases": {"first_token": 2.0, "answer": 3.0}, "wall_s": 3.5,
             "pages": 3, "chunks": 3}
+    saved = dict(seed, phases={"first_token": 1.5, "answer": 2.5}, wall_s=3.0)
     app = dict(result, wall_s=1.0)
-    body, notes = b1_cold_start.render({"seed": [seed], "app": [app]}, pdf, "m", 4)
-    assert "seed / app" in body and "launch → answer" in body
+    body, notes = b1_cold_start.render({"seed": [seed], "seed_saved": [saved], "app": [app]},
+                                       pdf, "m", 4)
+    header = body.splitlines()[0]
+    assert "seed / app" in header and "seed saved index / app" in header
+    assert "index saved and reloaded" in header and "launch → answer" in body
+    assert "index saved and reloaded phases" in notes
 
 
 def test_baseline_seed_answers_from_a_tiny_pdf(pdf_factory) -> None:  # type: ignore[no-untyped-def]
@@ -64,6 +69,25 @@ def test_baseline_seed_answers_from_a_tiny_pdf(pdf_factory) -> None:  # type: ig
     seed.close()
     assert seed.n_pages == 3 and result["pages"]
     assert {"imports", "embed_index", "llm_load", "answer"} <= set(seed.phases)
+
+
+def test_baseline_seed_reloads_its_saved_index(pdf_factory, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    from benchmarks.baseline_seed import SeedPipeline
+    from rag_desktop.llm.catalog import load_catalog
+
+    pdf, gguf = pdf_factory("tiny.pdf", PAGES), load_catalog().get(common.SMOLLM2_ID).path
+    first = SeedPipeline(pdf, gguf, max_tokens=1)
+    first.build(tmp_path / "index")
+    first_pages = first.ask("How do I write PNG images?")["pages"]
+    first.close()
+    assert "index_saved" in first.phases and (tmp_path / "index" / "index.faiss").is_file()
+    again = SeedPipeline(pdf, gguf, max_tokens=1)
+    again.build(tmp_path / "index")
+    pages = again.ask("How do I write PNG images?")["pages"]
+    again.close()
+    assert "index_load" in again.phases and "pdf_split" not in again.phases
+    assert "embed_index" not in again.phases and again.n_chunks == first.n_chunks
+    assert pages == first_pages
 
 
 def test_b2_measures_app_and_raw(pdf_factory) -> None:  # type: ignore[no-untyped-def]
@@ -95,7 +119,10 @@ def test_b4_app_and_direct_stream_the_same_model() -> None:
     entry = b4_generation.model_entries(["smollm2"])[0]
     settings = GenerationSettings(max_tokens=4, n_batch=64, n_threads=1, n_ctx_cap=2048)
     row = b4_generation.measure_one(entry, settings, ["What does --png do?"], n=1, with_raw=True)
-    assert row["app"][0]["prompt_tokens"] == row["direct"][0]["prompt_tokens"] > 0
+    app, direct = row["app"][0], row["direct"][0]
+    assert app["prompt_tokens"] == direct["prompt_tokens"] > 0
+    # Both sides count model tokens (at most max_tokens), not stream chunks.
+    assert 0 < app["n"] <= 4 and 0 < direct["n"] <= 4 and direct["chunks"] <= direct["n"] + 1
     assert row["raw"][0]["n"] == 4
     assert "app / direct decode" in b4_generation.render_table([row])
 

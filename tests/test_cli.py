@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 import json
 import os
 import re
@@ -12,6 +13,8 @@ from pathlib import Path
 import jsonschema
 import pytest
 
+from rag_desktop.cli.progress import ProgressBar
+from rag_desktop.progress import ProgressEvent
 from tests.pdfs import make_pdf
 
 PROGRESS = re.compile(r"^\w+: \d+/\d+ \(\d+%\)")  # progress lines, not messages
@@ -124,3 +127,36 @@ def test_ask_on_an_empty_library_says_how_to_add_documents(tmp_path: Path) -> No
     assert r.returncode == 2 and r.stdout == ""
     lines = [ln for ln in r.stderr.strip().splitlines() if not PROGRESS.match(ln)]
     assert len(lines) == 1 and "is empty; add PDFs with `rag-desktop ingest FILE.pdf`" in lines[0]
+
+
+def test_progress_bar_eta_comes_from_this_sessions_rate() -> None:
+    stream = io.StringIO()
+    bar = ProgressBar(stream)
+    bar(ProgressEvent("eval", 4, 24, "resuming"))  # resumed rows do not count toward the rate
+    bar(ProgressEvent("eval", 6, 24, "m bm25-0.3_f-0.7 q7"))
+    lines = stream.getvalue().splitlines()  # not a terminal: a line per step, as in a log
+    assert lines[0].startswith("eval: 4/24 (17%) |") and lines[0].endswith("resuming")
+    assert lines[1].startswith("eval: 6/24 (25%) |") and lines[1].endswith("q7")
+    # The line tqdm draws 30 s after the start, at its average rate: 18 left at 15 s each.
+    state = dict(bar.bar.format_dict, elapsed=30, rate=None)
+    line = bar.bar.format_meter(**state)
+    assert line.startswith("eval: 6/24 (25%) |") and "00:30<04:30" in line
+    assert line.endswith("m bm25-0.3_f-0.7 q7")
+
+
+def test_progress_bar_one_line_per_stage_and_warnings_above_it() -> None:
+    import logging
+
+    stream = io.StringIO()
+    with ProgressBar(stream) as bar:
+        bar(ProgressEvent("pages", 1, 2, "a.pdf"))
+        logging.getLogger("rag_desktop.test").warning("a.pdf: skipping page 2")
+        bar(ProgressEvent("pages", 2, 2, "a.pdf"))
+        bar(ProgressEvent("chunks", 0, 5))
+        bar(ProgressEvent("chunks", 3, 5))  # cut short: the context still ends the line
+    lines = stream.getvalue().splitlines()
+    assert "\r" not in stream.getvalue() and stream.getvalue().endswith("\n")
+    assert lines[1] == "a.pdf: skipping page 2"  # a line of its own, not glued to a bar
+    assert [ln.split(" |")[0] for ln in lines if PROGRESS.match(ln)] == [
+        "pages: 1/2 (50%)", "pages: 2/2 (100%)", "chunks: 0/5 (0%)", "chunks: 3/5 (60%)"]
+    assert bar.bar is None

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import codecs
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 
 import llama_cpp
 import pytest
@@ -17,6 +17,8 @@ from rag_desktop.llm.decoder import (
     RepetitionRule,
     StopScanner,
 )
+from rag_desktop.llm.llama_adapter import fast_path_problem
+from rag_desktop.llm.public_decoder import PublicDecoder, make_decoder
 
 PROMPTS = [
     "<|im_start|>system\nYou answer questions about manuals.<|im_end|>\n<|im_start|>user\n"
@@ -194,3 +196,58 @@ def test_a_looping_generation_stops_with_reason_repetition(llm: llama_cpp.Llama)
     assert raw_result.finish_reason == "length"  # without the guard it runs to the limit
     assert result.finish_reason == "repetition" and result.completion_tokens < 120
     assert raw.startswith(cut) and len(cut) < len(raw) / 2
+
+
+# -- the public-API fallback and the choice between the two loops -------------------------------
+def _public(llm: llama_cpp.Llama, tokens: list[int], max_tokens: int, stop: list[str] | None = None,
+            should_stop: Callable[[], bool] = lambda: False) -> tuple[str, GenerationResult]:
+    decoder = PublicDecoder(llm)
+    decoder.reset()  # the fast loop edited the KV cache behind Llama's back
+    result = GenerationResult()
+    pieces = decoder.generate(tokens, max_tokens=max_tokens, temperature=0.0, top_p=1.0,
+                              stop=stop or [], should_stop=should_stop, result=result)
+    return "".join(pieces), result
+
+
+def test_the_public_decoder_matches_the_fast_one(llm: llama_cpp.Llama) -> None:
+    tokens = llm.tokenize(PROMPTS[0].encode(), add_bos=True, special=True)
+    fast = Decoder(llm)
+    fast.reset()
+    expected, fast_result = _ours(fast, tokens, 16)
+    text, result = _public(llm, tokens, 16)
+    assert text == expected and result == fast_result  # counts and reason too
+    word = text.split()[2]
+    cut, result = _public(llm, tokens, 16, stop=[word])
+    assert cut == text[: text.index(word)] and result.finish_reason == "stop"
+    assert 0 < result.completion_tokens < 16
+    calls = iter(range(100))
+    _, result = _public(llm, tokens, 16, should_stop=lambda: next(calls) >= 2)
+    assert result.stopped and result.completion_tokens <= 4
+
+
+def test_the_public_decoder_reuses_a_prefill(llm: llama_cpp.Llama) -> None:
+    decoder = PublicDecoder(llm)
+    decoder.reset()
+    tokens = llm.tokenize(PROMPTS[0].encode(), add_bos=True, special=True)
+    decoder.prefill(tokens[:10])
+    result = GenerationResult()
+    list(decoder.generate(tokens, max_tokens=2, temperature=0.0, top_p=1.0, stop=[],
+                          should_stop=lambda: False, result=result))
+    assert result.reused_tokens == 10
+
+
+def test_an_untested_llama_cpp_python_falls_back_to_the_public_api(
+        llm: llama_cpp.Llama, monkeypatch: pytest.MonkeyPatch) -> None:
+    assert fast_path_problem(llm) is None
+    assert isinstance(make_decoder(llm), Decoder)
+    assert isinstance(make_decoder(llm, "public"), PublicDecoder)
+    monkeypatch.setattr(llama_cpp, "__version__", "9.9.9")
+    assert "9.9.9 is not one the fast decoder was tested with" in str(fast_path_problem(llm))
+    assert isinstance(make_decoder(llm), PublicDecoder)
+    assert isinstance(make_decoder(llm, "fast"), Decoder)  # forced: capabilities suffice
+    monkeypatch.delattr(llama_cpp, "llama_memory_seq_rm")
+    assert "lacks llama_memory_seq_rm" in str(fast_path_problem(llm, check_version=False))
+    assert isinstance(make_decoder(llm, "fast"), PublicDecoder)
+    monkeypatch.setenv("RAG_DESKTOP_DECODER", "sideways")
+    with pytest.raises(ValueError, match="use one of auto, fast, public"):
+        make_decoder(llm)

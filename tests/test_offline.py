@@ -18,7 +18,7 @@ from typing import Any
 
 import pytest
 
-from rag_desktop.config import DEFAULT_MODEL_ID
+from rag_desktop.config import DEFAULT_MODEL_ID, OFFLINE_VARS, offline_env, set_offline
 from tests import badinput as bad
 
 LOOPBACK = {"127.0.0.1", "localhost", "::1"}
@@ -102,12 +102,12 @@ def test_ingest_ask_eval_offline_and_the_app_sets_hf_hub_offline(
     for name, value in guard.env().items():
         if name.startswith(("PYTHONPATH", "RAG_TEST_")):
             monkeypatch.setenv(name, value)  # so the runner child is guarded too
-    for var in ("HF_HUB_OFFLINE", "TRANSFORMERS_OFFLINE", "HF_DATASETS_OFFLINE"):
+    for var in OFFLINE_VARS:
         monkeypatch.delenv(var, raising=False)
     lib = tmp_path / "lib"
     pdf = bad.good_pdf(tmp_path / "blender.pdf")
     assert main(["ingest", str(pdf), "--library", str(lib)]) == 0
-    assert os.environ["HF_HUB_OFFLINE"] == "1"  # the app set it itself
+    assert all(os.environ[var] == "1" for var in OFFLINE_VARS)  # the app set them itself
     assert main(["ask", "How long to pulse?", "--library", str(lib), "--max-tokens", "2",
                  "-k", "1", "--no-cache", "--json"]) == 0
     questions = tmp_path / "q.csv"
@@ -123,3 +123,20 @@ def test_ingest_ask_eval_offline_and_the_app_sets_hf_hub_offline(
     runners = [p for p in guard.started() if "rag_desktop.llm.runner" in p["cmd"]]
     assert len(runners) == 2  # one for ask, one for eval, both under the guard
     assert all(p["HF_HUB_OFFLINE"] == "1" for p in runners)
+
+
+def test_one_helper_sets_the_offline_variables(monkeypatch: pytest.MonkeyPatch) -> None:
+    import os
+
+    import huggingface_hub.constants
+
+    for var in OFFLINE_VARS:
+        monkeypatch.delenv(var, raising=False)
+    child = offline_env({"PATH": "/bin"})
+    assert child == {"PATH": "/bin", **dict.fromkeys(OFFLINE_VARS, "1")}
+    assert not any(var in os.environ for var in OFFLINE_VARS)  # a copy: this process unchanged
+    set_offline(False)
+    assert not huggingface_hub.constants.HF_HUB_OFFLINE
+    set_offline(True)  # also for a hub imported before (it reads the variable once)
+    assert huggingface_hub.constants.HF_HUB_OFFLINE
+    assert all(os.environ[var] == "1" for var in OFFLINE_VARS)

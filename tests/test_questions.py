@@ -122,3 +122,51 @@ def test_csv_written_by_the_csv_module_round_trips(tmp_path_factory: pytest.Temp
     loaded = load_questions(path)
     assert loaded == [Question(f"q{i}", q.strip(), r.strip(), tuple(p))
                       for i, (q, r, p) in enumerate(items)]
+
+
+def test_follow_up_of_links_a_dialogue_in_both_formats(tmp_path: Path) -> None:
+    from rag_desktop.evaluation.questions import dialogue
+
+    path = _write(tmp_path, "d.csv", "id,question,reference_answer,pages,follow_up_of\n"
+                  "a,How do I install R?,configure,12,\n"
+                  "b,and how do I undo that?,make uninstall,14,a\n"
+                  "c,what about on Windows?,Control Panel,22, b \n")
+    a, b, c = load_questions(path)
+    assert (a.follow_up_of, b.follow_up_of, c.follow_up_of) == (None, "a", "b")
+    assert dialogue([a, b, c], c) == [a, b] and dialogue([a, b, c], a) == []
+    lines = [{"id": 1, "question": "Q", "reference_answer": "R"},
+             {"id": 2, "question": "Q2", "reference_answer": "R2", "follow_up_of": 1},
+             {"id": 3, "question": "Q3", "reference_answer": "R3", "follow_up_of": ""}]
+    path = _write(tmp_path, "d.jsonl", "\n".join(json.dumps(x) for x in lines) + "\n")
+    assert [q.follow_up_of for q in load_questions(path)] == [None, "1", None]
+
+
+@pytest.mark.parametrize(
+    ("content", "line", "words"),
+    [
+        ('{"id":"a","question":"Q","reference_answer":"R","follow_up_of":"b"}\n'
+         '{"id":"b","question":"Q","reference_answer":"R"}\n', 1,
+         "follow_up_of 'b' is not the id of an earlier question"),  # a later turn, not earlier
+        ('{"id":"a","question":"Q","reference_answer":"R","follow_up_of":"a"}\n', 1,
+         "follow_up_of 'a' is not the id"),  # itself
+        ('{"id":"a","question":"Q","reference_answer":"R"}\n'
+         '{"id":"b","question":"Q","reference_answer":"R","follow_up_of":["a"]}\n', 2,
+         "follow_up_of must be the id"),
+    ],
+)
+def test_a_bad_follow_up_of_names_the_line(tmp_path: Path, content: str, line: int,
+                                           words: str) -> None:
+    with pytest.raises(QuestionFileError) as info:
+        load_questions(_write(tmp_path, "bad.jsonl", content))
+    assert info.value.line == line and words in str(info.value)
+
+
+def test_the_follow_up_dev_dialogues_load_and_every_turn_has_pages() -> None:
+    from benchmarks.followups import dialogue_sets
+
+    sets = dialogue_sets()
+    assert {d.language for d, _ in sets} == {"en", "ko"}
+    turns = [q for _, qs in sets for q in qs]
+    follow = [q for q in turns if q.follow_up_of]
+    assert len(turns) - len(follow) >= 10 and len(follow) >= 10  # >= 10 dialogues
+    assert all(q.pages for q in turns)

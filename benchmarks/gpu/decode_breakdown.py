@@ -51,12 +51,12 @@ def bare_loop(decoder: Decoder, prompt: list[int], n: int, chain: bool) -> float
         sampler = llama_cpp.llama_sampler_chain_init(
             llama_cpp.llama_sampler_chain_default_params())
         llama_cpp.llama_sampler_chain_add(sampler, llama_cpp.llama_sampler_init_greedy())
-    token = decoder._argmax()
+    native = decoder.native  # the runner's own handles on llama.cpp (llm/llama_adapter.py)
+    token = native.argmax()
     t0 = time.perf_counter()
     for _ in range(n):
-        decoder._decode_one(token)
-        token = (decoder._argmax() if sampler is None
-                 else llama_cpp.llama_sampler_sample(sampler, decoder.ctx, -1))
+        native.decode_one(token)
+        token = native.argmax() if sampler is None else native.sample(sampler)
     seconds = time.perf_counter() - t0
     if sampler is not None:
         llama_cpp.llama_sampler_free(sampler)

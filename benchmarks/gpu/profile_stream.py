@@ -27,6 +27,7 @@ from typing import Any
 
 import llama_cpp  # before anything that imports numpy
 
+from benchmarks.gpu.tables import profile_table
 from benchmarks.machine import describe_machine, markdown_line
 from benchmarks.raw_llama import make_prompt
 
@@ -140,20 +141,11 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def print_report(result: dict[str, Any], name: str) -> None:
-    """A Markdown table of per-token milliseconds."""
+    """The machine, the per-token table and the head of the cProfile."""
     print(markdown_line(result["machine"]))
     print(f"\n{name}, n_gpu_layers {result['n_gpu_layers']}: ms per generated token\n")
-    print("| path | total | decode+sync | sample | detokenize | other Python | tok/s |")
-    print("|---|---|---|---|---|---|---|")
-    raw = result["raw_ms"][len(result["raw_ms"]) // 2]
-    print(f"| raw eval loop | {raw:.3f} | {raw:.3f} | — | — | — | {1000 / raw:.0f} |")
-    for key in VARIANTS:
-        r = result[key]
-        print(f"| {key} | {r['total']:.3f} | {r.get('decode', 0):.3f} | {r.get('sample', 0):.3f} "
-              f"| {r.get('detokenize', 0):.3f} | {r['python_other']:.3f} | "
-              f"{1000 / r['total']:.0f} |")
+    print(profile_table(result))
     print("\n" + "\n".join(result["cprofile"].splitlines()[:45]))
-
 
 if __name__ == "__main__":
     sys.exit(main())

@@ -1,64 +1,101 @@
-"""Markdown tables from raw_llama / app_llm_bench JSON results, grouped by machine.
+"""Markdown rows of the GPU benchmarks' JSON results: raw llama-cpp-python, the app's path,
+the in-process decode breakdown, alternating processes and the per-token profile.
 
-    python -m benchmarks.gpu.tables build/gpu-results/h100/*.json
-    python -m benchmarks.gpu.tables build/gpu-results/results.jsonl
-
-Each group starts with the machine line (benchmarks.machine.markdown_line) of its first result.
+Pure formatting with no heavy import, so the harness can render tables without llama_cpp
+(which only the CUDA build's steps may import, and first).
 """
 
 from __future__ import annotations
 
-import json
-import sys
+import statistics
 from pathlib import Path
 from typing import Any
 
-from benchmarks.machine import markdown_line
-from benchmarks.raw_llama import TABLE_HEADER, markdown_row
+LABELS = {"tinyllama": "TinyLlama-arch Q5_K_M", "mistral": "Mistral-7B-arch Q2_K"}
+APP_HEADER = ("| model | backend | layers on GPU | load s | prompt tok | tokens | TTFT s | "
+              "stream tok/s |\n|---|---|---|---|---|---|---|---|")
+BREAKDOWN_HEADER = ("| model | raw eval loop | argmax + decode | C sampler + decode | "
+                    "`Decoder.generate` | generate / raw |\n|---|---|---|---|---|---|")
+INTERLEAVED_HEADER = (
+    "| model | processes raw + app | raw eval loop tok/s, all rounds | raw, per process | "
+    "app stream tok/s, all rounds | app, per process | app / raw | app TTFT s | layers on GPU |\n"
+    "|---|---|---|---|---|---|---|---|---|")
 
 
-def load_results(paths: list[Path]) -> list[dict[str, Any]]:
-    """Every result in the given .json files and .jsonl files (one result a line)."""
-    results = []
-    for path in paths:
-        text = path.read_text()
-        if path.suffix == ".jsonl":
-            results += [json.loads(line) for line in text.splitlines() if line.strip()]
-        elif path.suffix == ".json":
-            results.append(json.loads(text))
-    return results
+def _cell(values: list[float], fmt: str = ".1f") -> str:
+    """'median (min–max)' of the values, '—' for none."""
+    if not values:
+        return "—"
+    return f"{statistics.median(values):{fmt}} ({min(values):{fmt}}–{max(values):{fmt}})"
 
 
 def app_row(r: dict[str, Any]) -> str:
-    """One row for an app_llm_bench result."""
+    """One row for an app_llm_bench result (rag_desktop.llm → runner child)."""
     s, rounds = r["summary"], [x["stream_tok_s"] for x in r["rounds"]]
-    return (f"| {Path(r['model']).name} (app LLM) | {r['backend']} | {r['load_s']:.2f} | "
-            f"{s['prompt_tokens']:.0f} | {s['ttft_s']:.3f} | {s['stream_tok_s']:.1f} "
-            f"({min(rounds):.0f}–{max(rounds):.0f}) |")
+    return (f"| {Path(r['model']).name} (app LLM) | {r['backend']} | {r['n_gpu_layers']}/"
+            f"{r['n_layers']} | {r['load_s']:.2f} | {s['prompt_tokens']:.0f} | "
+            f"{s['completion_tokens']:.0f} | "
+            f"{s['ttft_s']:.3f} | {_cell(rounds)} |")
 
 
-def render(results: list[dict[str, Any]]) -> str:
-    """Tables grouped by (machine GPU, CPU): raw rows first, then app-path rows."""
-    groups: dict[str, list[dict[str, Any]]] = {}
-    for r in results:
-        m = r["machine"]
-        key = f"{m['cpu']}|{[g['name'] for g in m.get('gpus') or []]}"
-        groups.setdefault(key, []).append(r)
-    out = []
-    for items in groups.values():
-        out.append(markdown_line(items[0]["machine"]) + "\n")
-        raw = [r for r in items if "summary" in r and "load" in r]
-        app = [r for r in items if "backend" in r]
-        if raw:
-            out.append(TABLE_HEADER)
-            out += [markdown_row(r) for r in raw]
-        if app:
-            out.append("\n| model | backend | load s | prompt tok | TTFT s | stream tok/s |")
-            out.append("|---|---|---|---|---|---|")
-            out += [app_row(r) for r in app]
-        out.append("")
-    return "\n".join(out)
+def breakdown_row(r: dict[str, Any]) -> str:
+    """decode_breakdown's medians: both decode loops in one process on one context."""
+    m = r["medians"]
+    return (f"| {Path(r['model']).name} | {m['raw']:.1f} | {m['argmax+decode']:.1f} | "
+            f"{m['chain+decode']:.1f} | {m['generate']:.1f} | {m['generate'] / m['raw']:.2f}× |")
 
 
-if __name__ == "__main__":
-    print(render(load_results([Path(p) for p in sys.argv[1:]])))
+def interleaved_row(arch: str, raws: list[dict[str, Any]], apps: list[dict[str, Any]]) -> str:
+    """Raw and app processes that alternated: every round pooled, and each process's median."""
+    raw_runs = [[x["decode_tok_s"] for x in j["rounds"]] for j in raws]
+    app_runs = [[x["stream_tok_s"] for x in j["rounds"]] for j in apps]
+    raw_all = [v for run in raw_runs for v in run]
+    app_all = [v for run in app_runs for v in run]
+    per = {k: ", ".join(f"{statistics.median(r):.0f}" for r in runs if r)
+           for k, runs in (("raw", raw_runs), ("app", app_runs))}
+    ttft = [x["ttft_s"] for j in apps for x in j["rounds"]]
+    layers = ", ".join(sorted({f"{j['n_gpu_layers']}/{j['n_layers']}" for j in apps}))
+    ratio = statistics.median(app_all) / statistics.median(raw_all)
+    return (f"| {LABELS.get(arch, arch)} | {len(raws)} + {len(apps)} | {_cell(raw_all)} | "
+            f"{per['raw']} | {_cell(app_all)} | {per['app']} | **{ratio:.2f}×** | "
+            f"{_cell(ttft, '.3f')} | {layers} |")
+
+
+def markdown_row(result: dict[str, Any]) -> str:
+    """A Markdown table row: model, GB, settings, load, memory and the four speeds."""
+    s, info, cfg = result["summary"], result["load"], result["config"]
+
+    def cell(key: str, fmt: str) -> str:
+        m = s[key]
+        return f"{m['median']:{fmt}} ({m['min']:{fmt}}–{m['max']:{fmt}})"
+
+    ngl = "CPU" if cfg["n_gpu_layers"] == 0 else f"ngl {cfg['n_gpu_layers']} ({info['offloaded']})"
+    vram = f"{info['vram_mib']:,}" if info["vram_mib"] is not None else "—"
+    return (
+        f"| {result['label']} | {info['model_bytes'] / 1e9:.2f} | {ngl} | {cfg['n_threads']} | "
+        f"{cfg['n_batch']} | {info['load_s']:.2f} | {info['rss_mib']:,.0f} | {vram} | "
+        f"{cell('prompt_tok_s', '.1f')} | {cell('decode_tok_s', '.1f')} | "
+        f"{cell('stream_ttft_s', '.3f')} | {cell('stream_tok_s', '.1f')} |"
+    )
+
+
+TABLE_HEADER = (
+    "| model | GB | offload | threads | n_batch | load s | RSS MiB | VRAM MiB | prompt tok/s | "
+    "decode tok/s | stream TTFT s | stream tok/s |\n"
+    "|---|---|---|---|---|---|---|---|---|---|---|---|"
+)
+
+
+def profile_table(result: dict[str, Any]) -> str:
+    """A Markdown table of per-token milliseconds: the raw loop, then each stream variant."""
+    lines = ["| path | total | decode+sync | sample | detokenize | other Python | tok/s |",
+             "|---|---|---|---|---|---|---|"]
+    raw = result["raw_ms"][len(result["raw_ms"]) // 2]
+    lines.append(f"| raw eval loop | {raw:.3f} | {raw:.3f} | — | — | — | {1000 / raw:.0f} |")
+    for key, r in result.items():
+        if not (isinstance(r, dict) and "total" in r):
+            continue  # not a stream variant (profile_stream.VARIANTS)
+        lines.append(f"| {key} | {r['total']:.3f} | {r.get('decode', 0):.3f} | "
+                     f"{r.get('sample', 0):.3f} | {r.get('detokenize', 0):.3f} | "
+                     f"{r['python_other']:.3f} | {1000 / r['total']:.0f} |")
+    return "\n".join(lines)

@@ -6,58 +6,16 @@ import argparse
 import signal
 import sys
 import threading
-import time
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any, TextIO
+from typing import Any
 
 from rag_desktop import config
-from rag_desktop.progress import Cancelled, CancelToken, ProgressEvent
+from rag_desktop.cli.progress import ProgressBar
+from rag_desktop.progress import Cancelled, CancelToken
 
 EXIT_BAD_INPUT = 2
 EXIT_STOPPED = 130
-
-
-def _duration(seconds: float | None) -> str:
-    if seconds is None:
-        return "--:--"
-    seconds = int(round(seconds))
-    h, rest = divmod(seconds, 3600)
-    return f"{h}:{rest // 60:02d}:{rest % 60:02d}" if h else f"{rest // 60:02d}:{rest % 60:02d}"
-
-
-class ProgressBar:
-    """`[#####-----] 12/60  20%  ETA 01:23  message` on stderr; rate from this session only.
-
-    On a terminal the line is redrawn in place; in a log every event is its own line.
-    """
-
-    def __init__(self, stream: TextIO | None = None,
-                 clock: Callable[[], float] = time.monotonic) -> None:
-        self.stream = stream or sys.stderr
-        self.clock = clock
-        self.tty = self.stream.isatty()
-        self._base: tuple[int, float] | None = None
-
-    def line(self, event: ProgressEvent) -> str:
-        """The text of one progress line (also used by tests)."""
-        now = self.clock()
-        if self._base is None or event.done < self._base[0]:
-            self._base = (event.done, now)
-        done0, t0 = self._base
-        rate = (event.done - done0) / (now - t0) if event.done > done0 and now > t0 else None
-        eta = (event.total - event.done) / rate if rate else None
-        filled = int(round(24 * event.fraction))
-        return (f"[{'#' * filled}{'-' * (24 - filled)}] {event.done}/{event.total} "
-                f"{int(event.fraction * 100):3d}%  ETA {_duration(eta)}  {event.message}")
-
-    def __call__(self, event: ProgressEvent) -> None:
-        text = self.line(event)
-        if self.tty:
-            end = "\n" if event.done >= event.total else "\r"
-            print(text[:119].ljust(119), end=end, file=self.stream, flush=True)
-        else:
-            print(text, file=self.stream, flush=True)
 
 
 def _sigint_cancels(cancel: CancelToken) -> Callable[[], None]:
@@ -97,22 +55,6 @@ def split_list(text: str | None) -> list[str]:
     return [part.strip() for part in (text or "").split(",") if part.strip()]
 
 
-def parse_weights(text: str) -> list[float]:
-    """'0.3,0.5' -> [0.3, 0.5]; ValueError with a readable message otherwise."""
-    weights = []
-    for part in split_list(text):
-        try:
-            w = float(part)
-        except ValueError:
-            raise ValueError(f"--bm25-weights: {part!r} is not a number") from None
-        if not 0.0 <= w <= 1.0:
-            raise ValueError(f"--bm25-weights: {w} is not within 0..1")
-        weights.append(w)
-    if not weights:
-        raise ValueError("--bm25-weights: give at least one weight, e.g. 0.3")
-    return weights
-
-
 def resolve_models(text: str | None) -> list[str]:
     """Model ids from --models; 'all' means every model whose file is on this machine."""
     from rag_desktop.llm.catalog import load_catalog
@@ -134,7 +76,7 @@ def cmd_eval(args: argparse.Namespace) -> int:
     from rag_desktop.evaluation.run import run_evaluation
 
     try:
-        weights = parse_weights(args.bm25_weights)
+        weights = config.parse_weights(args.bm25_weights, "--bm25-weights")
         questions = load_questions(Path(args.questions))
         models = resolve_models(args.models)
     except (ValueError, QuestionFileError) as exc:
@@ -149,7 +91,8 @@ def cmd_eval(args: argparse.Namespace) -> int:
     cancel = CancelToken()
     undo = _sigint_cancels(cancel)
     try:
-        rows = run_evaluation(cfg, ProgressBar(), cancel)
+        with ProgressBar() as bar:
+            rows = run_evaluation(cfg, bar, cancel)
     except EvalError as exc:
         return _bad(str(exc))
     except Cancelled:
@@ -186,8 +129,10 @@ def cmd_bench_models(args: argparse.Namespace) -> int:
 
     ids = split_list(args.models) or None
     try:
-        paths = bench.bench_models(ids, Path(args.out).expanduser(), ProgressBar(),
-                                   max_tokens=args.max_tokens, n_gpu_layers=args.n_gpu_layers)
+        with ProgressBar() as bar:
+            paths = bench.bench_models(ids, Path(args.out).expanduser(), bar,
+                                       max_tokens=args.max_tokens,
+                                       n_gpu_layers=args.n_gpu_layers)
     except ValueError as exc:
         return _bad(str(exc))
     print(paths[1].read_text(encoding="utf-8"))
@@ -222,9 +167,10 @@ def cmd_bench_embeddings(args: argparse.Namespace) -> int:
     from rag_desktop.evaluation import bench
     from rag_desktop.evaluation.questions import QuestionFileError
 
-    try:  # an unknown embedding model id is a ValueError too
-        paths = bench.bench_embeddings(_bench_sets(args), split_list(args.models) or None,
-                                       Path(args.out).expanduser(), ProgressBar())
+    try:
+        with ProgressBar() as bar:  # an unknown embedding model id is a ValueError too
+            paths = bench.bench_embeddings(_bench_sets(args), split_list(args.models) or None,
+                                           Path(args.out).expanduser(), bar)
     except (ValueError, QuestionFileError) as exc:
         return _bad(str(exc))
     print(paths[1].read_text(encoding="utf-8"))

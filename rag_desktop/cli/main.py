@@ -6,34 +6,16 @@ import argparse
 import json
 import logging
 import sys
-from collections.abc import Callable
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
 from rag_desktop import config
-from rag_desktop.progress import Cancelled, CancelToken, ProgressEvent
+from rag_desktop.cli.progress import ProgressBar
+from rag_desktop.progress import Cancelled, CancelToken
 
-EXIT_BAD_INPUT = 2
 # Errors a user can act on: printed as one line with exit code 2, never as a traceback.
-Handler = Callable[[argparse.Namespace], int]
-
-
-class StderrProgress:
-    """Progress lines on stderr: a live line on a terminal, sparse lines in a log."""
-
-    def __init__(self) -> None:
-        self.tty = sys.stderr.isatty()
-        self._last: dict[str, int] = {}
-
-    def __call__(self, event: ProgressEvent) -> None:
-        pct = int(event.fraction * 100)
-        if not self.tty and pct < 100 and pct - self._last.get(event.stage, -100) < 10:
-            return
-        self._last[event.stage] = pct
-        line = f"{event.stage}: {event.done}/{event.total} ({pct}%) {event.message}".rstrip()
-        end = "\r" if self.tty and pct < 100 else "\n"
-        print(line.ljust(70) if self.tty else line, end=end, file=sys.stderr, flush=True)
+EXIT_BAD_INPUT = 2
 
 
 def _bad_input_errors() -> tuple[type[BaseException], ...]:
@@ -42,10 +24,11 @@ def _bad_input_errors() -> tuple[type[BaseException], ...]:
     from rag_desktop.library.library import LibraryError
     from rag_desktop.llm.catalog import ModelUnavailableError, UnknownModelError
     from rag_desktop.llm.client import LLMError
+    from rag_desktop.llm.download import DownloadError
     from rag_desktop.llm.gguf import GGUFError
 
     return (DocumentError, LibraryError, UnknownModelError, ModelUnavailableError, GGUFError,
-            LLMError, UnknownEmbeddingModelError, FileNotFoundError)
+            LLMError, UnknownEmbeddingModelError, DownloadError, FileNotFoundError)
 
 
 def library_dir(args: argparse.Namespace) -> Path:
@@ -71,7 +54,8 @@ def cmd_ingest(args: argparse.Namespace) -> int:
     lib = open_library(args)
     cancel = CancelToken()
     try:
-        outcomes = lib.add_pdfs([Path(p) for p in args.pdf], StderrProgress(), cancel)
+        with ProgressBar() as bar:
+            outcomes = lib.add_pdfs([Path(p) for p in args.pdf], bar, cancel)
     finally:
         lib.close()
     failed = 0
@@ -216,7 +200,8 @@ def cmd_models(args: argparse.Namespace) -> int:
     if args.action == "pull":
         from rag_desktop.llm.download import pull
 
-        path = pull(load_catalog().get(args.id), progress=StderrProgress())
+        with ProgressBar(unit="B") as bar:
+            path = pull(load_catalog().get(args.id), progress=bar)
         print(f"saved {path}")
         return 0
     entries = []
@@ -243,7 +228,8 @@ def cmd_reindex(args: argparse.Namespace) -> int:
     path = library_dir(args)
     lib = Library.open(path, embedder=None, create=False)
     try:
-        lib.reindex(get_embedder(args.embedding_model), StderrProgress())
+        with ProgressBar() as bar:
+            lib.reindex(get_embedder(args.embedding_model), bar)
     finally:
         lib.close()
     print(f"reindexed {path} with {args.embedding_model}")

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import gc
 import json
-import os
 import subprocess
 import sys
 import tempfile
@@ -132,7 +131,9 @@ def bench_embeddings(sets: list[BenchSet], model_ids: list[str] | None, out_dir:
 def _run_child(model_id: str, payload: Path, out: Path,
                sets: dict[str, Any]) -> list[EmbeddingBenchRow]:
     """One model's rows, measured in a fresh interpreter; error rows if it fails."""
-    env = dict(os.environ, HF_HUB_OFFLINE="1", TRANSFORMERS_OFFLINE="1")
+    from rag_desktop.config import offline_env
+
+    env = offline_env()
     proc = subprocess.run([sys.executable, "-m", "rag_desktop.evaluation.bench_embed", str(payload),
                            model_id, str(out)], capture_output=True, text=True, env=env)
     if proc.returncode == 0 and out.is_file():

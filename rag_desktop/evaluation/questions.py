@@ -17,12 +17,17 @@ REQUIRED_COLUMNS = ("id", "question", "reference_answer")
 
 @dataclass(frozen=True)
 class Question:
-    """One evaluation item; `pages` are 1-based physical page numbers (pypdf index + 1)."""
+    """One evaluation item; `pages` are 1-based physical page numbers (pypdf index + 1).
+
+    `follow_up_of` is the id of the previous turn of a dialogue (an earlier item of the same
+    file), or None for a question that stands alone or starts a dialogue.
+    """
 
     id: str
     question: str
     reference_answer: str
     pages: tuple[int, ...] = ()
+    follow_up_of: str | None = None
 
     @property
     def expects_refusal(self) -> bool:
@@ -44,10 +49,12 @@ def expects_refusal(reference_answer: str) -> bool:
 
 
 def load_questions(path: Path) -> list[Question]:
-    """Read a .csv (id,question,reference_answer[,pages joined by ;]) or .jsonl question set.
+    """Read a .csv (id,question,reference_answer[,pages joined by ;][,follow_up_of]) or .jsonl
+    question set.
 
     Raises QuestionFileError naming the line for a missing column, an empty field, a page that
-    is not a positive whole number, a duplicate id, bad JSON, a bad encoding or an empty file.
+    is not a positive whole number, a duplicate id, a follow_up_of that is not an earlier
+    item's id, bad JSON, a bad encoding or an empty file.
     """
     path = Path(path)
     suffix = path.suffix.lower()
@@ -89,7 +96,7 @@ def _read_csv(path: Path, text: str) -> list[Question]:
         found = ", ".join(header) or "nothing"
         raise QuestionFileError(path, 1, f"missing column {', '.join(map(repr, missing))} "
                                 f"(found {found}); the columns are id,question,reference_answer"
-                                "[,pages]")
+                                "[,pages][,follow_up_of]")
     questions: list[Question] = []
     seen: set[str] = set()
     while True:
@@ -164,5 +171,32 @@ def _make(path: Path, line: int, record: dict[str, Any], pages: tuple[int, ...],
             raise QuestionFileError(path, line, f"empty {name}")
     if values["id"] in seen:
         raise QuestionFileError(path, line, f"duplicate id {values['id']!r}")
+    follow_up_of = _follow_up_of(path, line, record.get("follow_up_of"), seen)
     seen.add(values["id"])
-    return Question(values["id"], values["question"], values["reference_answer"], pages)
+    return Question(values["id"], values["question"], values["reference_answer"], pages,
+                    follow_up_of)
+
+
+def _follow_up_of(path: Path, line: int, value: Any, seen: set[str]) -> str | None:
+    """The previous turn's id (None when absent or empty); it must be an earlier item's id,
+    so that a dialogue is asked in file order."""
+    if value is None or (isinstance(value, str) and not value.strip()):
+        return None
+    if not isinstance(value, str | int) or isinstance(value, bool):
+        raise QuestionFileError(path, line, "follow_up_of must be the id of an earlier question")
+    ref = str(value).strip()
+    if ref not in seen:
+        raise QuestionFileError(path, line, f"follow_up_of {ref!r} is not the id of an earlier "
+                                "question in this file")
+    return ref
+
+
+def dialogue(questions: list[Question], question: Question) -> list[Question]:
+    """The earlier turns of `question`'s dialogue, oldest first (empty for a first turn)."""
+    by_id = {q.id: q for q in questions}
+    chain: list[Question] = []
+    ref = question.follow_up_of
+    while ref is not None and ref in by_id and len(chain) < len(questions):
+        chain.insert(0, by_id[ref])
+        ref = by_id[ref].follow_up_of
+    return chain

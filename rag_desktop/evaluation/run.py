@@ -12,12 +12,13 @@ from typing import TYPE_CHECKING, Any
 
 from rag_desktop.evaluation import scoring
 from rag_desktop.evaluation.grid import EvalError, Setting, config_label, plan, validate
-from rag_desktop.evaluation.questions import Question
+from rag_desktop.evaluation.questions import Question, dialogue
 from rag_desktop.evaluation.results import EvalConfig, EvalRow, SummaryRow, summarize
 from rag_desktop.progress import Cancelled, CancelToken, ProgressCallback, ProgressEvent
 
 if TYPE_CHECKING:
     from rag_desktop.answer import Answer
+    from rag_desktop.chat.turns import Turn
     from rag_desktop.library.embeddings import Embedder
     from rag_desktop.library.library import Library
     from rag_desktop.llm.client import ModelInfo
@@ -57,6 +58,11 @@ class _Grader:
         self.scorer: Embedder = session.scorer(cfg.scorer_model)
         self.cfg, self.run = cfg, run
         self.load_error: dict[str, str] = {}
+        # Dialogues (docs/evaluation.md, follow_up_of): the turns a later turn follows, kept
+        # per model and setting so that each follow-up is asked with its conversation so far.
+        self.questions = list(cfg.questions)
+        self._followed = {q.follow_up_of for q in self.questions if q.follow_up_of}
+        self._turns: dict[tuple[str, Setting, str], Turn] = {}
 
     def ensure_model(self, model_id: str) -> ModelInfo | None:
         """The loaded model, loading it if needed; None (and load_error set) if it cannot load."""
@@ -77,9 +83,7 @@ class _Grader:
         if info is None:
             return self._error_row(model_id, weight, q, None, self.load_error[model_id])
         try:
-            answer = self.pipe.ask(q.question, cancel=cancel, k=self.cfg.k,
-                                   bm25_weight=weight.weight, fusion=weight.fusion,
-                                   use_cache=self.cfg.use_cache)
+            answer = self._ask(model_id, weight, q, cancel).answer
         except Exception as exc:
             if cancel.cancelled:
                 raise Cancelled("cancelled by the user") from exc
@@ -88,6 +92,23 @@ class _Grader:
         if cancel.cancelled:
             raise Cancelled("cancelled by the user")
         return self._scored_row(model_id, weight, q, answer)
+
+    def _ask(self, model_id: str, weight: Setting, q: Question, cancel: CancelToken) -> Turn:
+        """Ask `q` as the next turn of its dialogue (a lone question has none before it), with
+        the default follow-up strategy; keep the turn if a later turn follows it."""
+        history = [self._earlier(model_id, weight, p, cancel)
+                   for p in dialogue(self.questions, q)]
+        turn = self.pipe.ask_turn(q.question, history, cancel=cancel, k=self.cfg.k,
+                                  bm25_weight=weight.weight, fusion=weight.fusion,
+                                  use_cache=self.cfg.use_cache)
+        if q.id in self._followed:
+            self._turns[(model_id, weight, q.id)] = turn
+        return turn
+
+    def _earlier(self, model_id: str, weight: Setting, p: Question, cancel: CancelToken) -> Turn:
+        """An earlier turn as asked in this run; a resumed run asks it again (no row)."""
+        turn = self._turns.get((model_id, weight, p.id))
+        return turn if turn is not None else self._ask(model_id, weight, p, cancel)
 
     def _base(self, model_id: str, weight: Setting, q: Question,
               info: ModelInfo | None) -> dict[str, Any]:

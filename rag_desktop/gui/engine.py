@@ -1,35 +1,51 @@
-"""The one worker: a QObject in its own QThread that owns the library, the pipeline and the LLM.
+"""The one worker: a QObject in its own QThread that owns the one Session and runs every job.
 
-The GUI thread never calls the core. It emits request signals (queued into this thread) and
-renders the result signals. Cancellation is a CancelToken made by the GUI per job, so a Stop
-pressed before the job starts still counts; cancel() is thread-safe and the LLM client sends its
-stop to the runner the moment it is called.
+The GUI thread never calls the core. It sends Jobs (queued into this thread) and renders the
+signals, each of which names its job by id. Cancellation is the job's own CancelToken, made by
+the GUI with the job, so a Cancel pressed before the job starts still counts; cancel() is
+thread-safe and the LLM client sends its stop to the runner the moment it is called.
+
+Everything goes through the Session: the library, the catalog, the one model runner and the
+scorer. An evaluation runs on that same Session, so it switches models in the one runner and
+reloads the user's model at the end; there is never a second runner, library or embedder.
 """
 
 from __future__ import annotations
 
 import functools
+import json
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from datetime import datetime
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, Concatenate, ParamSpec
 
-from PySide6.QtCore import QObject, QThread, Signal, Slot
+from PySide6.QtCore import QObject, Signal, Slot
 
+from rag_desktop.gui.jobs import Job, JobKind
 from rag_desktop.gui.params import Params
 from rag_desktop.gui.worker_setup import batch_priority, freeze_heap, import_core
-from rag_desktop.progress import Cancelled, CancelToken, ProgressEvent
+from rag_desktop.progress import Cancelled
+
+if TYPE_CHECKING:  # the GUI imports the heavy core lazily, in the worker thread
+    from rag_desktop.answer import Answer
+    from rag_desktop.evaluation.results import EvalRow, SummaryRow
+    from rag_desktop.gui.history import HistoryEntry
+    from rag_desktop.library.library import Library
+    from rag_desktop.llm.client import ModelInfo
+    from rag_desktop.session import Session
 
 log = logging.getLogger(__name__)
-F = TypeVar("F", bound=Callable[..., Any])
+P = ParamSpec("P")
+SessionFactory = Callable[[], "Session"]
 
 
 @dataclass(frozen=True)
 class AskResult:
     """An answer with the optional reference answer and its cosine similarity."""
 
-    answer: Any  # pipeline.Answer (kept Any so the GUI does not import the core eagerly)
+    answer: Answer
     reference: str = ""
     cosine: float | None = None
 
@@ -53,66 +69,109 @@ class EvalRequest:
 class EvalResult:
     """Rows of one evaluation run, its summary, and whether it was cancelled."""
 
-    rows: list[Any]
-    summary: Any
+    rows: list[EvalRow]
+    summary: list[SummaryRow]
     cancelled: bool
     run_info: dict[str, Any]
 
 
-def job(what: str) -> Callable[[F], F]:
-    """Run a slot as one job: busy while it runs, errors become the `failed` signal."""
+def default_out_dir() -> Path:
+    """A fresh folder per GUI run, so a run never resumes or overwrites another."""
+    from rag_desktop import config
 
-    def wrap(method: F) -> F:
-        @functools.wraps(method)
-        def run(self: Engine, *args: Any) -> Any:
-            self.busy.emit(what)
-            try:
-                return method(self, *args)
-            except Cancelled:
-                self.failed.emit(what, "cancelled")
-            except Exception as exc:  # any core error is shown, never kills the thread
-                log.exception("%s failed", what)
-                self.failed.emit(what, str(exc) or type(exc).__name__)
-            finally:
-                self.busy.emit("")
-            return None
+    return config.home_dir() / "evaluations" / datetime.now().strftime("gui-%Y%m%d-%H%M%S-%f")
 
-        return run  # type: ignore[return-value]
 
-    return wrap
+def as_job(method: Callable[Concatenate[Engine, Job, P], None]
+        ) -> Callable[Concatenate[Engine, Job, P], None]:
+    """Run a method as one job: started, then failed (errors and cancels), then finished.
+
+    A job cancelled while it waited in the queue never starts. Any core error is shown and
+    never kills the thread.
+    """
+
+    @functools.wraps(method)
+    def run(self: Engine, job: Job, *args: P.args, **kwargs: P.kwargs) -> None:
+        if job.cancel_token.cancelled:
+            self.failed.emit(job.id, "cancelled")
+            self.finished.emit(job.id)
+            return
+        self.started.emit(job.id)
+        try:
+            method(self, job, *args, **kwargs)
+        except Cancelled:
+            self.failed.emit(job.id, "cancelled")
+        except Exception as exc:
+            log.exception("%s failed", job.label)
+            self.failed.emit(job.id, str(exc) or type(exc).__name__)
+        finally:
+            self._report_model(job)
+            self.finished.emit(job.id)
+
+    return run
+
+
+def _create_session() -> Session:
+    from rag_desktop.session import Session
+
+    return Session.create(use_cache=False)  # the GUI always answers afresh
 
 
 class Engine(QObject):
-    """Owns Library, LLM and Pipeline; every slot runs in the worker thread."""
+    """Owns the one Session; every slot runs in the worker thread."""
 
-    busy = Signal(str)  # what is running; "" when idle
-    progress = Signal(object)  # ProgressEvent
-    library_opened = Signal(str, list)  # path, [DocumentInfo]
+    started = Signal(int)  # job id: the engine began it
+    finished = Signal(int)  # job id: done, whatever the outcome (after any `failed`)
+    failed = Signal(int, str)  # job id, message ("cancelled" for a cancel)
+    progress = Signal(int, object)  # job id, ProgressEvent
+    library_opened = Signal(int, str, list)  # job id, path, [DocumentInfo]
     library_details = Signal(str)  # library.library_details: embedder, BM25 words, chunking
     documents_changed = Signal(list)
-    ingest_finished = Signal(list)  # [AddOutcome]
-    model_loaded = Signal(object)  # ModelInfo
+    ingest_finished = Signal(int, list)  # job id, [AddOutcome]
+    model_loaded = Signal(int, object)  # job id, ModelInfo (also after an evaluation or reload)
+    model_unloaded = Signal(str)  # the chosen model id, when the runner no longer holds it
     catalog_changed = Signal(list)  # [ModelEntry]
-    token = Signal(str)
-    answered = Signal(object)  # AskResult
-    eval_row = Signal(object)
-    eval_finished = Signal(object)  # EvalResult
-    failed = Signal(str, str)  # what, message
+    token = Signal(int, str)  # job id, streamed piece
+    answered = Signal(int, object)  # job id, AskResult
+    eval_row = Signal(int, object)  # job id, EvalRow
+    eval_finished = Signal(int, object)  # job id, EvalResult
+    exported = Signal(int, str)  # job id, where the files went
 
-    def __init__(self, params: Params) -> None:
+    def __init__(self, params: Params, session_factory: SessionFactory | None = None) -> None:
         super().__init__()
         self.params = params
-        self._scorer: Any = None  # the answer-vs-reference embedder, made on first use
-        self.library: Any = None
-        self.llm: Any = None
-        self.catalog: Any = None
+        self._make_session = session_factory or _create_session
+        self._session: Session | None = None
+        self._chosen: str | None = None  # the model the user chose (reloaded when lost)
+        self._shown: ModelInfo | None = None  # the model state the GUI was last told
+        self._handlers: dict[JobKind, Callable[..., None]] = {
+            JobKind.OPEN_LIBRARY: self.open_library, JobKind.ADD_PDFS: self.add_pdfs,
+            JobKind.REMOVE: self.remove_document, JobKind.LOAD_MODEL: self.load_model,
+            JobKind.SETTINGS: self.set_params, JobKind.CATALOG: self.refresh_catalog,
+            JobKind.ASK: self.ask, JobKind.EVALUATE: self.evaluate,
+            JobKind.EXPORT_REPORTS: self.export_reports,
+            JobKind.EXPORT_HISTORY: self.export_history,
+        }
+
+    @property
+    def session(self) -> Session:
+        """The one Session (made in warm_up, in this thread)."""
+        if self._session is None:
+            self._session = self._make_session()
+        return self._session
+
+    @property
+    def library(self) -> Library:
+        """The open library (NoLibraryError when none is)."""
+        return self.session.require_library()
 
     # -- setup --------------------------------------------------------------------------------
     @Slot()
     def warm_up(self) -> None:
-        """Import the heavy modules here, off the GUI thread, and list the models."""
+        """Make the session, list the models, and import the heavy modules off the GUI thread."""
         batch_priority()
-        self.refresh_catalog()
+        self._apply(self.params)
+        self.catalog_changed.emit(self.session.catalog.entries())
         import_core()
         try:
             import torch
@@ -123,43 +182,40 @@ class Engine(QObject):
             pass
         freeze_heap()
 
-    @Slot()
-    def refresh_catalog(self) -> None:
-        """Reload the catalog and the GGUFs on disk."""
-        from rag_desktop.llm.catalog import load_catalog
+    @Slot(object, object)
+    def run(self, job: Job, args: tuple[Any, ...]) -> None:
+        """Run one job of the queue: the handler of its kind, with the request's arguments."""
+        self._handlers[job.kind](job, *args)
 
-        self.catalog = load_catalog()
-        self.catalog_changed.emit(self.catalog.entries())
+    def _apply(self, params: Params) -> None:
+        # The session's settings are what an evaluation reloads the user's model with.
+        self.params = params
+        self.session.generation = params.generation()
+        self.session.retrieval = params.retrieval()
 
-    def _pipeline(self) -> Any:
-        from rag_desktop.pipeline import Pipeline
-
-        if self.llm is None:
-            from rag_desktop.llm.client import LLM
-
-            self.llm = LLM()
-        if self.catalog is None:
-            self.refresh_catalog()
-        return Pipeline(self.library, self.llm, self.catalog,
-                        self.params.retrieval(), self.params.generation(), None)
-
-    def _emit_progress(self, event: ProgressEvent) -> None:
-        self.progress.emit(event)
+    def _report_model(self, job: Job) -> None:
+        """Tell the GUI when the runner's model changed behind a job (an evaluation's reload,
+        a reload before an answer) or was lost (a dead runner): 'model not loaded'."""
+        if self._session is None:
+            return
+        info = self._session.llm.info
+        if info == self._shown:
+            return
+        self._shown = info
+        if info is not None:
+            self.model_loaded.emit(job.id, info)
+        elif self._chosen is not None:
+            self.model_unloaded.emit(self._chosen)
 
     # -- library ------------------------------------------------------------------------------
-    @Slot(str)
-    @job("Opening library")
-    def open_library(self, path: str) -> None:
+    @as_job
+    def open_library(self, job: Job, path: str) -> None:
         """Close the current library and open (or create) the one at `path`."""
-        from rag_desktop.library.library import Library
-
-        library = Library.open(Path(path), embedding_model=self.params.embedding_model)
-        if self.library is not None:
-            self.library.close()
-        self.library = library
-        self.library_opened.emit(str(library.path), library.documents())
         from rag_desktop.library.results import library_details
 
+        library = self.session.open_library(Path(path),
+                                            embedding_model=self.params.embedding_model)
+        self.library_opened.emit(job.id, str(library.path), library.documents())
         self.library_details.emit(library_details(library.manifest))
         # Load the embedder and build the search indexes now, not at the first question.
         if library.documents():
@@ -168,192 +224,137 @@ class Engine(QObject):
             library.embedder.embed_query("warm up")
         freeze_heap()
 
-    @Slot(list, object)
-    @job("Adding PDFs")
-    def add_pdfs(self, paths: list[str], cancel: CancelToken) -> None:
+    @as_job
+    def add_pdfs(self, job: Job, paths: list[str]) -> None:
         """Ingest PDFs or folders; one outcome per file, errors included."""
-        outcomes = self.library.add_pdfs([Path(p) for p in paths], self._emit_progress, cancel)
-        self.library.search("warm up", k=1)  # rebuild the indexes now, not at the next question
+        library = self.library
+        outcomes = library.add_pdfs([Path(p) for p in paths],
+                                    lambda event: self.progress.emit(job.id, event),
+                                    job.cancel_token)
+        library.search("warm up", k=1)  # rebuild the indexes now, not at the next question
         freeze_heap()
-        self.documents_changed.emit(self.library.documents())
-        self.ingest_finished.emit(outcomes)
+        self.documents_changed.emit(library.documents())
+        self.ingest_finished.emit(job.id, outcomes)
 
-    @Slot(str)
-    @job("Removing document")
-    def remove_document(self, name_or_sha: str) -> None:
+    @as_job
+    def remove_document(self, job: Job, name_or_sha: str) -> None:
         """Remove one document from the library."""
         self.library.remove(name_or_sha)
         self.documents_changed.emit(self.library.documents())
 
     # -- model --------------------------------------------------------------------------------
-    @Slot(str)
-    @job("Loading model")
-    def load_model(self, model_id: str) -> None:
-        """Load a model; the LLM client closes the previous one first."""
-        info = self._pipeline().load_model(model_id)
-        self.model_loaded.emit(info)
+    @as_job
+    def refresh_catalog(self, job: Job) -> None:
+        """Reload the catalog and the GGUFs on disk."""
+        self.catalog_changed.emit(self.session.refresh_catalog().entries())
 
-    @Slot(object)
-    def set_params(self, params: Params) -> None:
+    @as_job
+    def load_model(self, job: Job, model_id: str) -> None:
+        """Load a model into the one runner; the previous model is freed first."""
+        self._load(job, model_id)
+
+    def _load(self, job: Job, model_id: str) -> None:
+        self._chosen = model_id
+        info = self.session.load_model(model_id, self.params.generation())
+        self._shown = info
+        self.model_loaded.emit(job.id, info)
+
+    @as_job
+    def set_params(self, job: Job, params: Params) -> None:
         """New parameters; reload the model when a load-time setting changed."""
-        old, self.params = self.params, params
-        if self.llm is not None and self.llm.info is not None and params.needs_reload(old):
-            self.load_model(self.llm.info.id)
+        old = self.params
+        self._apply(params)
+        info = self.session.llm.info
+        if info is not None and params.needs_reload(old):
+            self._load(job, info.id)
 
     # -- ask ----------------------------------------------------------------------------------
-    @Slot(str, str, object)
-    @job("Answering")
-    def ask(self, question: str, reference: str, cancel: CancelToken) -> None:
+    @as_job
+    def ask(self, job: Job, question: str, reference: str) -> None:
         """Answer from the library, streaming tokens; cosine to the reference when given."""
-        if self.library is None or not self.library.documents():
+        if not self.library.documents():
             raise RuntimeError("the library is empty; add a PDF first")
-        pipe = self._pipeline()
-        answer = pipe.ask(question, on_token=self.token.emit, cancel=cancel,
-                          k=self.params.k, bm25_weight=self.params.bm25_weight, use_cache=False)
+        if self.session.llm.info is None and self._chosen is not None:
+            self._load(job, self._chosen)  # the runner died or a load was lost: load it again
+        pipe = self.session.pipeline(self.params.retrieval(), self.params.generation(),
+                                     use_cache=False)
+        answer = pipe.ask(question, on_token=lambda piece: self.token.emit(job.id, piece),
+                          cancel=job.cancel_token, k=self.params.k,
+                          bm25_weight=self.params.bm25_weight, use_cache=False)
         cosine = None
         if reference.strip() and answer.text:
             from rag_desktop.evaluation.scoring import cosine as cosine_of
-            from rag_desktop.evaluation.scoring import scorer_model
-            from rag_desktop.library.embeddings import get_embedder
 
             # The evaluation's multilingual scorer, so the Ask tab and results.csv agree.
-            if self._scorer is None:
-                self._scorer = get_embedder(scorer_model())
-            cosine = float(cosine_of(self._scorer, answer.text, reference))
-        self.answered.emit(AskResult(answer, reference, cosine))
+            cosine = float(cosine_of(self.session.scorer(), answer.text, reference))
+        self.answered.emit(job.id, AskResult(answer, reference, cosine))
 
     # -- evaluate -----------------------------------------------------------------------------
-    @Slot(object, object)
-    @job("Evaluating")
-    def evaluate(self, request: EvalRequest, cancel: CancelToken) -> None:
-        """Run the evaluation grid with the core's evaluation module."""
-        from rag_desktop.gui.evaluate import run
+    @as_job
+    def evaluate(self, job: Job, request: EvalRequest) -> None:
+        """Run the grid on the session (its runner, library and scorer); rows stream out.
 
-        result = run(request, self.library, self._emit_progress, cancel, self.eval_row.emit)
-        self.eval_finished.emit(result)
+        The core writes the CLI's report files. A cancel keeps the rows done so far: the core
+        writes their reports before it stops.
+        """
+        from rag_desktop.evaluation.questions import load_questions
+        from rag_desktop.evaluation.results import EvalConfig, summarize
+        from rag_desktop.evaluation.run import run_evaluation
+
+        out_dir = request.out_dir or default_out_dir()
+        cfg = EvalConfig(
+            library=self.library.path, questions=load_questions(request.questions),
+            models=list(request.models), out_dir=out_dir, bm25_weights=list(request.bm25_weights),
+            fusions=list(request.fusions), k=request.k, limit=request.limit,
+            max_tokens=request.max_tokens, questions_file=str(request.questions),
+            **request.extra,
+        )
+        rows: list[EvalRow] = []
+
+        def collect(row: EvalRow) -> None:
+            rows.append(row)
+            self.eval_row.emit(job.id, row)
+
+        cancelled = False
+        try:
+            rows = run_evaluation(cfg, lambda event: self.progress.emit(job.id, event),
+                                  job.cancel_token, collect, session=self.session)
+        except Cancelled:
+            cancelled = True
+        info_file = out_dir / "run.json"
+        info = json.loads(info_file.read_text(encoding="utf-8")) if info_file.is_file() else {}
+        info["out_dir"] = str(out_dir)
+        self.eval_finished.emit(job.id, EvalResult(rows, summarize(rows), cancelled, info))
+
+    # -- exports (file I/O and matplotlib stay off the GUI thread) ---------------------------
+    @as_job
+    def export_reports(self, job: Job, folder: str, result: EvalResult) -> None:
+        """Write the CLI's report files (CSV, JSON, plots) for an evaluation into `folder`."""
+        from rag_desktop.evaluation.reports import write_reports
+
+        run_info = {k: v for k, v in result.run_info.items() if k not in ("rows", "out_dir")}
+        write_reports(Path(folder), result.rows, run_info)
+        self.exported.emit(job.id, folder)
+
+    @as_job
+    def export_history(self, job: Job, path: str, entries: list[HistoryEntry]) -> None:
+        """Write the asked questions; .md gives Markdown, anything else CSV."""
+        from rag_desktop.gui.history import write_csv, write_markdown
+
+        target = Path(path)
+        markdown = target.suffix.lower() in (".md", ".markdown")
+        (write_markdown if markdown else write_csv)(target, entries)
+        self.exported.emit(job.id, path)
 
     # -- shutdown -----------------------------------------------------------------------------
     @Slot()
     def shutdown(self) -> None:
         """Stop the runner and close the library (called in this thread before it quits)."""
-        if self.llm is not None:
-            self.llm.close()
-            self.llm = None
-        if self.library is not None:
-            self.library.close()
-            self.library = None
+        if self._session is not None:
+            self._session.close()
+            self._session = None
 
 
-OUT_SIGNALS = ("busy", "progress", "library_opened", "library_details", "documents_changed",
-               "ingest_finished",
-               "model_loaded", "catalog_changed", "token", "answered", "eval_row",
-               "eval_finished", "failed")
-
-
-class EngineClient(QObject):
-    """The GUI-thread handle: starts the thread, sends requests, owns the current CancelToken.
-
-    It re-emits every engine signal from the GUI thread (signal-to-signal, queued), so that
-    widgets and tests only ever see events delivered in the GUI thread.
-    """
-
-    busy = Signal(str)
-    progress = Signal(object)
-    library_opened = Signal(str, list)
-    library_details = Signal(str)
-    documents_changed = Signal(list)
-    ingest_finished = Signal(list)
-    model_loaded = Signal(object)
-    catalog_changed = Signal(list)
-    token = Signal(str)
-    answered = Signal(object)
-    eval_row = Signal(object)
-    eval_finished = Signal(object)
-    failed = Signal(str, str)
-
-    req_open_library = Signal(str)
-    req_add_pdfs = Signal(list, object)
-    req_remove = Signal(str)
-    req_load_model = Signal(str)
-    req_params = Signal(object)
-    req_ask = Signal(str, str, object)
-    req_evaluate = Signal(object, object)
-    req_shutdown = Signal()
-    req_refresh = Signal()
-
-    def __init__(self, params: Params) -> None:
-        super().__init__()
-        self.engine = Engine(params)
-        self.worker_thread = QThread()
-        self.worker_thread.setObjectName("rag-engine")
-        self.engine.moveToThread(self.worker_thread)
-        self._token = CancelToken()
-        self.working_on = ""  # the engine's current job as last reported; "" when idle
-        self._connect()
-        self.busy.connect(self._on_busy)
-        self.worker_thread.started.connect(self.engine.warm_up)
-        self.worker_thread.start()
-
-    def _connect(self) -> None:
-        e = self.engine
-        pairs: list[tuple[Any, Any]] = [
-            (self.req_open_library, e.open_library), (self.req_add_pdfs, e.add_pdfs),
-            (self.req_remove, e.remove_document), (self.req_load_model, e.load_model),
-            (self.req_params, e.set_params), (self.req_ask, e.ask),
-            (self.req_evaluate, e.evaluate), (self.req_shutdown, e.shutdown),
-            (self.req_refresh, e.refresh_catalog),
-        ]
-        for signal, slot in pairs:
-            signal.connect(slot)
-        for name in OUT_SIGNALS:
-            getattr(e, name).connect(getattr(self, name))
-
-    def _on_busy(self, what: str) -> None:
-        self.working_on = what
-
-    def refresh_catalog(self) -> None:
-        """Rescan the catalog and the model folders."""
-        self.req_refresh.emit()
-
-    def _new_token(self) -> CancelToken:
-        self._token = CancelToken()
-        return self._token
-
-    def open_library(self, path: str | Path) -> None:
-        """Open or create a library folder."""
-        self.req_open_library.emit(str(path))
-
-    def add_pdfs(self, paths: list[str]) -> None:
-        """Ingest PDFs and folders (cancellable with stop())."""
-        self.req_add_pdfs.emit([str(p) for p in paths], self._new_token())
-
-    def remove(self, name_or_sha: str) -> None:
-        """Remove a document."""
-        self.req_remove.emit(name_or_sha)
-
-    def load_model(self, model_id: str) -> None:
-        """Load a model in the background."""
-        self.req_load_model.emit(model_id)
-
-    def set_params(self, params: Params) -> None:
-        """Apply new parameters."""
-        self.req_params.emit(params)
-
-    def ask(self, question: str, reference: str = "") -> None:
-        """Ask a question (cancellable with stop())."""
-        self.req_ask.emit(question, reference, self._new_token())
-
-    def evaluate(self, request: EvalRequest) -> None:
-        """Run an evaluation (cancellable with stop())."""
-        self.req_evaluate.emit(request, self._new_token())
-
-    def stop(self) -> None:
-        """Cancel the current job, from the GUI thread, while the worker is busy."""
-        self._token.cancel()
-
-    def close(self, timeout_ms: int = 15000) -> None:
-        """Cancel, close the core objects in the worker, and end the thread."""
-        self.stop()
-        self.req_shutdown.emit()
-        self.worker_thread.quit()
-        self.worker_thread.wait(timeout_ms)
+OUT_SIGNALS = ("started", "finished", "failed", "progress", "library_opened", "library_details",
+               "documents_changed", "ingest_finished", "model_loaded", "model_unloaded",
+               "catalog_changed", "token", "answered", "eval_row", "eval_finished", "exported")

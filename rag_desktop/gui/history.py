@@ -5,7 +5,10 @@ from __future__ import annotations
 import csv
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from rag_desktop.answer import Answer
 
 CSV_FIELDS = [
     "question", "answer", "model", "quant", "backend", "k", "bm25_weight", "total_s",
@@ -18,14 +21,14 @@ CSV_FIELDS = [
 class HistoryEntry:
     """One asked question: the core's Answer plus the GUI's settings and reference."""
 
-    answer: Any  # pipeline.Answer
+    answer: Answer
     k: int
     bm25_weight: float
     reference: str = ""
     cosine: float | None = None
 
 
-def source_refs(answer: Any) -> str:
+def source_refs(answer: Answer) -> str:
     """Sources as 'file p. label' separated by '; '."""
     return "; ".join(f"{s.file} p. {s.page_label or s.page}" for s in answer.sources)
 

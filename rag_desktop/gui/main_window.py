@@ -3,21 +3,37 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import QByteArray, QSettings
 from PySide6.QtGui import QAction, QCloseEvent, QDragEnterEvent, QDropEvent, QKeySequence
-from PySide6.QtWidgets import QFileDialog, QLabel, QMainWindow, QTabWidget, QToolBar
+from PySide6.QtWidgets import (
+    QFileDialog,
+    QLabel,
+    QMainWindow,
+    QTabWidget,
+    QToolBar,
+    QVBoxLayout,
+    QWidget,
+)
 
 from rag_desktop import samples
-from rag_desktop.gui.engine import AskResult, EngineClient, EvalRequest, EvalResult
-from rag_desktop.gui.history import HistoryEntry, write_csv, write_markdown
+from rag_desktop.gui.client import EngineClient
+from rag_desktop.gui.engine import AskResult, EvalRequest, EvalResult
+from rag_desktop.gui.history import HistoryEntry
+from rag_desktop.gui.jobs import JobKind
 from rag_desktop.gui.panels.ask import AskPanel
 from rag_desktop.gui.panels.evaluation import EvalPanel
+from rag_desktop.gui.panels.jobs import JobsView
 from rag_desktop.gui.panels.library import LibraryPanel, dropped_paths
 from rag_desktop.gui.panels.model_picker import ModelPicker
 from rag_desktop.gui.params import Params, last_library, last_model, load_params, save_params
 from rag_desktop.progress import ProgressEvent
+
+if TYPE_CHECKING:
+    from rag_desktop.library.library import AddOutcome, DocumentInfo
+    from rag_desktop.llm.catalog import ModelEntry
+    from rag_desktop.llm.client import ModelInfo
 
 SAMPLE_LIBRARY = "sample"
 
@@ -31,11 +47,11 @@ class MainWindow(QMainWindow):
         self.params: Params = load_params(settings)
         self.client = client or EngineClient(self.params)
         self.history: list[HistoryEntry] = []
-        self.documents: list[Any] = []
+        self.documents: list[DocumentInfo] = []
         self.library_path: Path | None = None
-        self.model_info: Any = None
+        self.model_info: ModelInfo | None = None
         self.model_id = last_model(settings)
-        self._job = ""
+        self._ask_job = 0  # the ask whose tokens the Ask panel shows
         self.setWindowTitle("rag-desktop — answers from your PDF manuals")
         self.setAcceptDrops(True)
         self._build()
@@ -56,7 +72,14 @@ class MainWindow(QMainWindow):
         self.tabs.addTab(self.ask_panel, "Ask")
         self.tabs.addTab(self.eval_panel, "Evaluate")
         self.tabs.setCurrentWidget(self.ask_panel)
-        self.setCentralWidget(self.tabs)
+        self.jobs_view = JobsView(self.client.jobs)
+        self.jobs_view.cancel_requested.connect(self.client.cancel)
+        central = QWidget()
+        layout = QVBoxLayout(central)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.addWidget(self.tabs, 1)
+        layout.addWidget(self.jobs_view)
+        self.setCentralWidget(central)
         self.picker = ModelPicker()
         toolbar = QToolBar("Model")
         toolbar.setObjectName("model-toolbar")
@@ -68,12 +91,13 @@ class MainWindow(QMainWindow):
         self.library_panel.add_requested.connect(self.add_pdfs)
         self.library_panel.remove_requested.connect(self.client.remove)
         self.library_panel.library_requested.connect(self.open_library)
-        self.library_panel.cancel_requested.connect(self.client.stop)
+        # Each Stop names the jobs of its own panel; the queue strip cancels any single one.
+        self.library_panel.cancel_requested.connect(lambda: self.cancel(JobKind.ADD_PDFS))
         self.ask_panel.ask_requested.connect(self.ask)
-        self.ask_panel.stop_requested.connect(self.client.stop)
+        self.ask_panel.stop_requested.connect(self.stop_answer)
         self.ask_panel.source_activated.connect(self.show_source)
         self.eval_panel.run_requested.connect(self.evaluate)
-        self.eval_panel.cancel_requested.connect(self.client.stop)
+        self.eval_panel.cancel_requested.connect(lambda: self.cancel(JobKind.EVALUATE))
         self.eval_panel.export_requested.connect(self.export_evaluation)
         self.picker.model_chosen.connect(self.load_model)
 
@@ -107,7 +131,7 @@ class MainWindow(QMainWindow):
         ask_menu = menu.addMenu("&Ask")
         self.ask_action = self._action("&Ask", self.ask_panel.request_ask,
                                        "Ctrl+Return", "Ctrl+Enter")
-        self.stop_action = self._action("&Stop", self.client.stop, "Esc")
+        self.stop_action = self._action("&Stop", self.stop_answer, "Esc")
         ask_menu.addActions([self.ask_action, self.stop_action])
         tools = menu.addMenu("&Tools")
         self.settings_action = self._action("&Settings…", self.open_settings, "Ctrl+,")
@@ -118,18 +142,21 @@ class MainWindow(QMainWindow):
 
     def _connect_engine(self) -> None:
         e = self.client
-        e.busy.connect(self._on_busy)
+        e.started.connect(self._on_started)
+        e.finished.connect(self._on_finished)
         e.progress.connect(self._on_progress)
         e.library_opened.connect(self._on_library_opened)
         e.library_details.connect(self.library_panel.set_details)
         e.documents_changed.connect(self._on_documents)
         e.ingest_finished.connect(self._on_ingested)
         e.model_loaded.connect(self._on_model_loaded)
+        e.model_unloaded.connect(self._on_model_unloaded)
         e.catalog_changed.connect(self._on_catalog)
-        e.token.connect(self.ask_panel.append_token)
+        e.token.connect(self._on_token)
         e.answered.connect(self._on_answered)
-        e.eval_row.connect(self.eval_panel.add_row)
+        e.eval_row.connect(lambda _job_id, row: self.eval_panel.add_row(row))
         e.eval_finished.connect(self._on_eval_finished)
+        e.exported.connect(self._on_exported)
         e.failed.connect(self._on_failed)
 
     # -- starting -----------------------------------------------------------------------------
@@ -147,7 +174,6 @@ class MainWindow(QMainWindow):
 
     def add_pdfs(self, paths: list[str]) -> None:
         """Ingest files and folders in the background."""
-        self._job = "ingest"
         self.tabs.setCurrentWidget(self.library_panel)
         self.library_panel.set_ingesting(True, len(paths))
         self.client.add_pdfs(paths)
@@ -161,13 +187,20 @@ class MainWindow(QMainWindow):
 
     def ask(self, question: str, reference: str) -> None:
         """Ask in the background; tokens stream into the Ask panel."""
-        self._job = "ask"
         self.ask_panel.start_answer()
-        self.client.ask(question, reference)
+        self._ask_job = self.client.ask(question, reference).id
+
+    def stop_answer(self) -> None:
+        """Stop the answer that streams (Esc, Stop); an ingestion or evaluation goes on."""
+        self.cancel(JobKind.ASK)
+
+    def cancel(self, kind: JobKind) -> None:
+        """Cancel the active jobs of one kind, by their ids."""
+        for job_id in self.client.cancel_kind(kind):
+            self.statusBar().showMessage(f"Cancelling job #{job_id}…", 3000)
 
     def evaluate(self, request: EvalRequest) -> None:
         """Run an evaluation in the background."""
-        self._job = "eval"
         self.eval_panel.set_running(True)
         self.client.evaluate(request)
 
@@ -198,19 +231,27 @@ class MainWindow(QMainWindow):
         self.client.set_params(params)
 
     # -- engine events ------------------------------------------------------------------------
-    def _on_busy(self, what: str) -> None:
-        if what:
-            self.statusBar().showMessage(f"{what}…")
-        else:
+    def _kind(self, job_id: int) -> JobKind | None:
+        return self.client.jobs.kind_of(job_id)
+
+    def _on_started(self, job_id: int) -> None:
+        job = self.client.jobs.get(job_id)
+        if job is not None:
+            self.statusBar().showMessage(f"{job.label}…")
+
+    def _on_finished(self, _job_id: int) -> None:
+        # Only the "working on" line goes: a failure or "Wrote …" just shown stays readable.
+        if self.client.jobs.running() is None and self.statusBar().currentMessage().endswith("…"):
             self.statusBar().clearMessage()
 
-    def _on_progress(self, event: ProgressEvent) -> None:
-        if self._job == "eval":
+    def _on_progress(self, job_id: int, event: ProgressEvent) -> None:
+        kind = self._kind(job_id)
+        if kind is JobKind.EVALUATE:
             self.eval_panel.on_progress(event)
-        else:
+        elif kind is JobKind.ADD_PDFS:
             self.library_panel.on_progress(event)
 
-    def _on_library_opened(self, path: str, documents: list) -> None:
+    def _on_library_opened(self, _job_id: int, path: str, documents: list[DocumentInfo]) -> None:
         self.library_path = Path(path)
         self.settings.setValue("session/library", path)
         self.library_panel.set_libraries(self.library_path)
@@ -218,61 +259,92 @@ class MainWindow(QMainWindow):
         if not documents and self.library_path.name == SAMPLE_LIBRARY:
             self.add_pdfs([str(samples.sample_pdf())])
 
-    def _on_documents(self, documents: list) -> None:
+    def _on_documents(self, documents: list[DocumentInfo]) -> None:
         self.documents = documents
         self.library_panel.set_documents(documents)
         name = self.library_path.name if self.library_path else "?"
         n = len(documents)
         self.status_library.setText(f"Library: {name} ({n} document{'s' * (n != 1)})")
 
-    def _on_ingested(self, outcomes: list) -> None:
-        self.library_panel.set_ingesting(False)
+    def _ingest_done(self, job_id: int) -> None:
+        """Hide the ingest progress unless another ingestion waits behind this one."""
+        others = [j for j in self.client.jobs.active(JobKind.ADD_PDFS) if j.id != job_id]
+        if not others:
+            self.library_panel.set_ingesting(False)
+
+    def _on_ingested(self, job_id: int, outcomes: list[AddOutcome]) -> None:
+        self._ingest_done(job_id)
         self.library_panel.show_outcomes(outcomes, self.documents)
 
-    def _on_model_loaded(self, info: Any) -> None:
+    def _on_model_loaded(self, _job_id: int, info: ModelInfo) -> None:
         self.model_info = info
         self.picker.set_loading("")
         self.picker.select(info.id)
         self.settings.setValue("session/model", info.id)
         self.status_model.setText(f"Model: {info.id} ({info.quant})")
+        self.status_model.setToolTip("")
         self.status_backend.setText(f"Backend: {info.backend}")
         layers = f"{info.n_gpu_layers}/{info.n_layers}" if info.n_layers else str(
             info.n_gpu_layers)
         self.status_layers.setText(f"GPU layers: {layers}")
 
-    def _on_catalog(self, entries: list) -> None:
+    def _on_model_unloaded(self, model_id: str) -> None:
+        """The runner lost the chosen model (it died, or a load failed after freeing it)."""
+        self.model_info = None
+        self.status_model.setText(f"Model: {model_id} — not loaded")
+        self.status_model.setToolTip("The model runner stopped; the next question loads the "
+                                     "model again.")
+
+    def _on_catalog(self, entries: list[ModelEntry]) -> None:
         self.picker.set_entries(entries, self.model_id)
         self.eval_panel.set_models(entries, [self.model_id])
 
-    def _on_answered(self, result: AskResult) -> None:
-        self.ask_panel.show_answer(result.answer, result.cosine)
+    def _on_token(self, job_id: int, piece: str) -> None:
+        if job_id == self._ask_job:
+            self.ask_panel.append_token(piece)
+
+    def _on_answered(self, job_id: int, result: AskResult) -> None:
+        if job_id == self._ask_job:
+            self.ask_panel.show_answer(result.answer, result.cosine)
         self.history.append(HistoryEntry(result.answer, self.params.k, self.params.bm25_weight,
                                          result.reference, result.cosine))
 
-    def _on_eval_finished(self, result: EvalResult) -> None:
+    def _on_eval_finished(self, _job_id: int, result: EvalResult) -> None:
         self.eval_panel.show_result(result)
 
-    def _on_failed(self, what: str, message: str) -> None:
-        self.statusBar().showMessage(f"{what}: {message}", 10000)
-        if what == "Answering":
-            self.ask_panel.show_error(message)
-        elif what == "Adding PDFs":
-            self.library_panel.set_ingesting(False)
-            self.library_panel.progress_label.setText(message)
-        elif what == "Loading model":
-            self.picker.set_loading("")
-            self.picker.busy_label.setText(f"⚠ {message}")
-            self.picker.busy_label.setToolTip(message)
-        elif what == "Evaluating":
-            self.eval_panel.set_running(False)
-            self.eval_panel.status.setText(message)
+    def _on_exported(self, job_id: int, where: str) -> None:
+        if self._kind(job_id) is JobKind.EXPORT_REPORTS:
+            self.eval_panel.status.setText(f"Exported to {where}")
+        self.statusBar().showMessage(f"Wrote {where}", 5000)
 
-    # -- exports ------------------------------------------------------------------------------
+    def _on_failed(self, job_id: int, message: str) -> None:
+        job = self.client.jobs.get(job_id)
+        if job is None:
+            return
+        self.statusBar().showMessage(f"{job.label}: {message}", 10000)
+        match job.kind:
+            case JobKind.ASK if job_id == self._ask_job:
+                self._ask_job = 0  # tokens of a question cancelled as it started are dropped
+                self.ask_panel.show_error(message)
+            case JobKind.ADD_PDFS:
+                self._ingest_done(job_id)
+                self.library_panel.progress_label.setText(message)
+            case JobKind.LOAD_MODEL | JobKind.SETTINGS:
+                self.picker.set_loading("")
+                self.picker.busy_label.setText(f"⚠ {message}")
+                self.picker.busy_label.setToolTip(message)
+            case JobKind.EVALUATE:
+                self.eval_panel.set_running(False)
+                self.eval_panel.status.setText(message)
+            case JobKind.EXPORT_REPORTS:
+                self.eval_panel.status.setText(f"Export failed: {message}")
+            case _:  # the status bar message above is the whole report
+                pass
+
+    # -- exports (written in the engine thread) -----------------------------------------------
     def export_history(self, path: Path) -> None:
         """Write the session's answers; .md gives Markdown, anything else CSV."""
-        writer = write_markdown if path.suffix.lower() in (".md", ".markdown") else write_csv
-        writer(path, self.history)
-        self.statusBar().showMessage(f"Wrote {path}", 5000)
+        self.client.export_history(path, self.history)
 
     def _export_csv(self) -> None:
         path, _ = QFileDialog.getSaveFileName(self, "Export history", "history.csv", "*.csv")
@@ -286,14 +358,11 @@ class MainWindow(QMainWindow):
 
     def export_evaluation(self, folder: str) -> None:
         """Write the CLI's report files for the last evaluation into `folder`."""
-        from rag_desktop.evaluation.reports import write_reports
-
         result = self.eval_panel.result
         if result is None:
             return
-        run_info = {k: v for k, v in result.run_info.items() if k not in ("rows", "out_dir")}
-        write_reports(Path(folder), result.rows, run_info)
-        self.eval_panel.status.setText(f"Exported to {folder}")
+        self.eval_panel.status.setText(f"Exporting to {folder}…")
+        self.client.export_reports(folder, result)
 
     # -- window events ------------------------------------------------------------------------
     def dragEnterEvent(self, event: QDragEnterEvent) -> None:

@@ -63,7 +63,7 @@ def _ask(window: Any) -> None:
     panel.question.setPlainText(QUESTION)
     panel.reference.setText(REFERENCE)
     panel.request_ask()
-    result = wait_for(window.client.answered)[0]
+    result = wait_for(window.client.answered)[1]  # (job id, AskResult)
     sources = result.answer.sources
     best = next((i for i, s in enumerate(sources) if s.page == 4), 0)
     if sources:

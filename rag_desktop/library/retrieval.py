@@ -1,4 +1,4 @@
-"""Hybrid retrieval over one library generation: BM25 and FAISS legs fused by EnsembleRetriever."""
+"""Hybrid retrieval over one library generation: BM25 and FAISS legs, fused (fusion.py)."""
 
 from __future__ import annotations
 
@@ -18,11 +18,6 @@ from rag_desktop.library.embeddings import Embedder
 from rag_desktop.library.textindex import Tokenizer, stem, tokenize
 
 _HANGUL = re.compile(r"[\uac00-\ud7a3]")
-
-try:  # langchain-classic holds it since LangChain 1.0; older releases kept it in langchain
-    from langchain_classic.retrievers import EnsembleRetriever
-except ImportError:  # pragma: no cover
-    from langchain.retrievers import EnsembleRetriever  # type: ignore[no-redef]
 
 
 class BM25ChunkRetriever(BaseRetriever):
@@ -144,21 +139,6 @@ class _DenseChunkRetriever(BaseRetriever):
         return [Document(page_content="", metadata={"chunk_id": i}) for i in ids]
 
 
-class _FusionRetriever(EnsembleRetriever):
-    """EnsembleRetriever that also leaves each document's fused score in metadata["fused"]."""
-
-    def weighted_reciprocal_rank(self, doc_lists: list[list[Document]]) -> list[Document]:
-        """LangChain's weighted RRF ordering, plus the score it sorts by (not exposed upstream)."""
-        fused: dict[int, float] = defaultdict(float)
-        for docs, weight in zip(doc_lists, self.weights, strict=True):
-            for rank, doc in enumerate(docs, start=1):
-                fused[doc.metadata["chunk_id"]] += weight / (rank + self.c)
-        ranked = super().weighted_reciprocal_rank(doc_lists)
-        for doc in ranked:
-            doc.metadata["fused"] = fused[doc.metadata["chunk_id"]]
-        return ranked
-
-
 @dataclass(frozen=True)
 class Scored:
     """One ranked chunk: raw BM25 score, dense cosine, and the fused score it was ranked by."""
@@ -214,26 +194,33 @@ class SearchState:
         return [Scored(i, float(bm25_scores[self.position[i]]), float(cos), float(fused[i]))
                 for i, cos in zip(ids, cosines, strict=True)]
 
-    def _rrf(self, query: str, dense: _DenseChunkRetriever, bm25_weight: float,
-             rrf_c: int) -> tuple[list[int], dict[int, float]]:
-        """LangChain's EnsembleRetriever: the fusion the product specifies."""
-        assert self.bm25 is not None
-        fusion = _FusionRetriever(retrievers=[self.bm25, dense],
-                                  weights=[bm25_weight, 1.0 - bm25_weight], c=rrf_c,
-                                  id_key="chunk_id")
-        docs = fusion.invoke(query)
-        return ([int(d.metadata["chunk_id"]) for d in docs],
-                {int(d.metadata["chunk_id"]): float(d.metadata["fused"]) for d in docs})
-
-    def _convex(self, query: str, dense: _DenseChunkRetriever,
-                bm25_weight: float) -> tuple[list[int], dict[int, float]]:
-        """Min-max normalised scores of both legs' candidates, mixed w : 1 - w."""
+    def _legs(self, query: str, dense: _DenseChunkRetriever) -> tuple[list[int], list[int]]:
+        """Each leg's top k_per_leg chunk ids, best first: (BM25's, the dense leg's)."""
         assert self.bm25 is not None
         run = CallbackManagerForRetrieverRun.get_noop_manager()
         keyword = [int(d.metadata["chunk_id"]) for d in
                    self.bm25._get_relevant_documents(query, run_manager=run)]
         semantic = [int(d.metadata["chunk_id"]) for d in
                     dense._get_relevant_documents(query, run_manager=run)]
+        return keyword, semantic
+
+    def _rrf(self, query: str, dense: _DenseChunkRetriever, bm25_weight: float,
+             rrf_c: int) -> tuple[list[int], dict[int, float]]:
+        """The product's specified fusion, LangChain's EnsembleRetriever, to the same order.
+
+        EnsembleRetriever sums w / (rank + c) per leg, BM25 first, and sorts by that score
+        with ties in first-seen order; fusion.rrf and fusion.order_by do exactly that
+        (tests/test_retrieval.py compares them with a real EnsembleRetriever).
+        """
+        keyword, semantic = self._legs(query, dense)
+        fused = fusion_fn.rrf([keyword, semantic], [bm25_weight, 1.0 - bm25_weight], rrf_c)
+        return fusion_fn.order_by(fused), fused
+
+    def _convex(self, query: str, dense: _DenseChunkRetriever,
+                bm25_weight: float) -> tuple[list[int], dict[int, float]]:
+        """Min-max normalised scores of both legs' candidates, mixed w : 1 - w."""
+        assert self.bm25 is not None
+        keyword, semantic = self._legs(query, dense)
         candidates = [i for i in dict.fromkeys(semantic + keyword) if i in self.position]
         if not candidates:
             return [], {}

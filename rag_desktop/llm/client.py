@@ -2,29 +2,23 @@
 
 from __future__ import annotations
 
-import collections
-import json
 import logging
-import os
-import subprocess
 import sys
-import threading
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from typing import IO, Any
+from typing import Any
 
 from rag_desktop import config
 from rag_desktop.config import GenerationSettings
 from rag_desktop.llm.catalog import ModelEntry, ensure_file
+from rag_desktop.llm.channel import Channel, LLMError, Timeouts
 from rag_desktop.llm.gguf import GGUFInfo, read_gguf_info
 from rag_desktop.llm.prompts import allot_tokens, build_messages, cut_passage
 from rag_desktop.progress import CancelToken
 
 log = logging.getLogger(__name__)
 
-
-class LLMError(Exception):
-    """The model could not be loaded or run; the message names the file and the reason."""
+__all__ = ["LLM", "LLMError", "ModelInfo", "ModelTooLargeError", "Rendered", "Timeouts"]
 
 
 class ModelTooLargeError(LLMError):
@@ -43,6 +37,7 @@ class ModelInfo:
     n_threads: int
     n_ctx: int
     n_layers: int = 0
+    decoder: str = "fast"  # the runner's decode loop: "fast" (llama_adapter) or "public"
 
     def to_json(self) -> dict[str, Any]:
         """The `model` object of `ask --json` (docs/cli.md)."""
@@ -105,71 +100,117 @@ def check_fits(info: GGUFInfo, n_ctx: int, n_gpu_layers: int) -> None:
 
 
 class LLM:
-    """Client of one runner child process; at most one model is resident at a time."""
+    """Client of one runner child process; at most one model is resident at a time.
 
-    def __init__(self, python: str = sys.executable) -> None:
-        self._python = python
-        self._proc: subprocess.Popen[str] | None = None
-        self._stderr: collections.deque[str] = collections.deque(maxlen=40)
-        self._write_lock = threading.Lock()
-        self.info: ModelInfo | None = None
+    A runner that dies takes its model with it: `info` turns None as soon as that is noticed.
+    The next render, stream or count starts a new runner and loads the last model again
+    (once); only when that fails does it raise "the model is not loaded".
+    """
+
+    def __init__(self, python: str = sys.executable, timeouts: Timeouts | None = None,
+                 decoder: str | None = None, command: list[str] | None = None) -> None:
+        """`command` starts the runner (a frozen app: frozen.runner_command()); by default
+        `python -m rag_desktop.llm.runner`. `decoder` "fast" or "public" forces the runner's
+        decode loop (llama_adapter); `timeouts` overrides the waits (tests)."""
+        self._chan = Channel(command or [python, "-m", "rag_desktop.llm.runner"],
+                             timeouts or Timeouts())
+        self._decoder = decoder
+        self._info: ModelInfo | None = None
+        self._loaded: tuple[ModelEntry, GenerationSettings] | None = None  # to reload
+        self._open_stream: int | None = None  # a generation whose done line is unread
         self.last_stats = GenerationStats()
         self.gpu_offload = False
         self.backend = "CPU"
         self.prompt_format = "chat"
 
-    # -- process plumbing -------------------------------------------------------------------
-    def _start(self) -> subprocess.Popen[str]:
-        if self._proc is not None and self._proc.poll() is None:
-            return self._proc
-        env = dict(os.environ)
-        env["PYTHONUNBUFFERED"] = "1"
-        self._proc = subprocess.Popen(
-            [self._python, "-m", "rag_desktop.llm.runner"], stdin=subprocess.PIPE,
-            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, encoding="utf-8",
-            bufsize=1, env=env,
-        )
-        assert self._proc.stderr is not None
-        threading.Thread(target=self._drain, args=(self._proc.stderr,), daemon=True).start()
-        ready = self._read()
-        self.gpu_offload, self.backend = bool(ready.get("gpu_offload")), str(ready.get("backend"))
-        return self._proc
+    # -- state ------------------------------------------------------------------------------
+    @property
+    def timeouts(self) -> Timeouts:
+        """The waits for the runner's answers (see Timeouts)."""
+        return self._chan.timeouts
 
-    def _drain(self, stream: IO[str]) -> None:
-        for line in stream:
-            self._stderr.append(line.rstrip())
+    @timeouts.setter
+    def timeouts(self, value: Timeouts) -> None:
+        self._chan.timeouts = value
 
-    def _send(self, req: dict[str, Any]) -> None:
-        proc = self._start() if req.get("op") != "stop" else self._proc
-        if proc is None or proc.stdin is None:
+    @property
+    def alive(self) -> bool:
+        """Whether the runner process is running (it is polled, not assumed)."""
+        return self._chan.alive
+
+    @property
+    def info(self) -> ModelInfo | None:
+        """The resident model; None when none is loaded or the runner has died."""
+        if self._info is not None and not self._chan.alive:
+            log.warning("the model runner has stopped; %s is no longer loaded", self._info.id)
+            self._info = None
+        return self._info
+
+    @info.setter
+    def info(self, value: ModelInfo | None) -> None:
+        self._info = value
+
+    @property
+    def loaded(self) -> bool:
+        """Whether a model is resident in a running runner."""
+        return self.info is not None
+
+    @property
+    def runner_pid(self) -> int | None:
+        """The runner's process id, while it runs."""
+        return self._chan.pid
+
+    # -- plumbing ---------------------------------------------------------------------------
+    def _start(self) -> None:
+        if self._chan.alive:
             return
-        with self._write_lock:
-            try:
-                proc.stdin.write(json.dumps(req) + "\n")
-                proc.stdin.flush()
-            except (BrokenPipeError, OSError) as exc:
-                raise self._crashed() from exc
+        self._info = None  # a new runner has no model
+        hello = self._chan.start()
+        self.gpu_offload, self.backend = bool(hello.get("gpu_offload")), str(hello.get("backend"))
 
-    def _read(self) -> dict[str, Any]:
-        assert self._proc is not None and self._proc.stdout is not None
-        line = self._proc.stdout.readline()
-        if not line:
-            raise self._crashed()
-        reply: dict[str, Any] = json.loads(line)
-        return reply
-
-    def _crashed(self) -> LLMError:
-        proc, self._proc, self.info = self._proc, None, None
-        code = proc.wait(timeout=10) if proc is not None else None
-        tail = " | ".join(list(self._stderr)[-3:])
-        return LLMError(f"the model runner stopped unexpectedly (exit {code}): {tail}")
-
-    def _call(self, req: dict[str, Any]) -> dict[str, Any]:
-        self._send(req)
-        reply = self._read()
+    def _call(self, op: str, **fields: Any) -> dict[str, Any]:
+        self._settle_stream()
+        self._start()
+        id = self._chan.send(op, **fields)
+        reply = self._chan.reply(id, op, self.timeouts.for_op(op))
         if not reply.get("ok"):
             raise LLMError(str(reply.get("error")))
         return reply
+
+    def _model_call(self, op: str, **fields: Any) -> dict[str, Any]:
+        """A call that needs the model: reload it first if the runner died since."""
+        self.ensure_loaded()
+        return self._call(op, **fields)
+
+    def ensure_loaded(self) -> ModelInfo | None:
+        """The resident model; after the runner died, the last model loaded again (once).
+
+        LLMError saying the model is not loaded when that reload fails.
+        """
+        if self._loaded is None or self._chan.alive:
+            return self.info
+        entry, settings = self._loaded
+        log.warning("the model runner had stopped; starting it again and reloading %s", entry.id)
+        try:
+            return self.load(entry, settings)
+        except Exception as exc:
+            self._loaded = None  # no reload loop: the next call says "no model is loaded"
+            raise LLMError(f"the model is not loaded: the model runner stopped, and loading "
+                           f"{entry.id} again failed: {exc}") from exc
+
+    def _settle_stream(self) -> None:
+        """Read the rest of a generation its caller gave up on, so that nothing of it is
+        taken for the next answer; a runner that does not finish it is killed."""
+        id, self._open_stream = self._open_stream, None
+        if id is None or not self._chan.alive:
+            return
+        self._chan.send_stop(id)
+        try:
+            while self._chan.reply(id, "stop", self.timeouts.drain).get("event") == "token":
+                pass
+        except LLMError as exc:
+            log.warning("an abandoned generation did not end cleanly: %s", exc)
+            self._chan.kill()  # the next call starts a new runner and reloads the model
 
     # -- public API -------------------------------------------------------------------------
     def load(self, entry: ModelEntry, settings: GenerationSettings) -> ModelInfo:
@@ -186,39 +227,46 @@ class LLM:
         # than 16 on an H200 (docs/performance-gpu.md).
         n_threads = settings.n_threads or (1 if n_gpu == -1 else config.physical_cores())
         check_fits(info, n_ctx, n_gpu)
-        req = {"op": "load", "path": str(path), "n_ctx": n_ctx, "n_batch": settings.n_batch,
-               "n_threads": n_threads, "n_gpu_layers": n_gpu, "family": entry.family,
-               "prompt_format": entry.prompt_format, "chat_template": info.chat_template}
+        fields = {"path": str(path), "n_ctx": n_ctx, "n_batch": settings.n_batch,
+                  "n_threads": n_threads, "n_gpu_layers": n_gpu, "family": entry.family,
+                  "prompt_format": entry.prompt_format, "chat_template": info.chat_template,
+                  "decoder": self._decoder}
         try:
-            reply = self._call(req)
+            reply = self._call("load", **fields)
         except LLMError as exc:
             raise LLMError(f"{path.name}: could not load the model: {exc}") from exc
-        # The system prompt is the same for every question: have it in the KV cache already.
-        try:
-            self._call({"op": "prefill", "messages": build_messages("", [])})
-        except LLMError as exc:  # an odd template: questions still work, only slower to start
-            log.warning("%s: no system-prompt prefill: %s", path.name, exc)
+        self._prefill(path.name)
         self.prompt_format = entry.prompt_format
-        self.info = ModelInfo(
+        self._info = ModelInfo(
             id=entry.id, file=path.name, quant=info.quant, n_gpu_layers=reply["n_gpu_layers"],
             backend=reply["backend"], n_threads=n_threads, n_ctx=reply["n_ctx"],
-            n_layers=reply["n_layers"],
+            n_layers=reply["n_layers"], decoder=str(reply.get("decoder", "fast")),
         )
-        return self.info
+        self._loaded = (entry, settings)
+        return self._info
+
+    def _prefill(self, name: str) -> None:
+        """Have the system prompt, the same for every question, in the KV cache already."""
+        try:
+            self._call("prefill", messages=build_messages("", []))
+        except LLMError as exc:  # an odd template: questions still work, only slower to start
+            if not self._chan.alive:  # the runner died or timed out: that is a failed load
+                raise LLMError(f"{name}: could not load the model: {exc}") from exc
+            log.warning("%s: no system-prompt prefill: %s", name, exc)
 
     def render(self, messages: list[dict[str, str]]) -> Rendered:
         """Apply the model's chat template and count the prompt in the model's own tokens."""
-        reply = self._call({"op": "render", "messages": messages})
+        reply = self._model_call("render", messages=messages)
         return Rendered(reply["prompt"], int(reply["n_tokens"]), list(reply.get("stop", [])))
 
     def render_text(self, prompt: str) -> Rendered:
         """A prompt written out already (no template), counted, with the model's stop strings."""
-        reply = self._call({"op": "render", "text": prompt})
+        reply = self._model_call("render", text=prompt)
         return Rendered(reply["prompt"], int(reply["n_tokens"]), list(reply.get("stop", [])))
 
     def count_tokens(self, text: str) -> int:
         """Length of `text` in the loaded model's tokens."""
-        return int(self._call({"op": "tokenize", "text": text})["n_tokens"])
+        return int(self._model_call("tokenize", text=text)["n_tokens"])
 
     def fit_passages(self, texts: list[str], budget: int | None) -> list[str]:
         """`texts` (in rank order) cut to `budget` of the model's tokens in all.
@@ -228,14 +276,13 @@ class LLM:
         """
         if budget is None or not texts:
             return list(texts)
-        lengths = [int(n) for n in self._call({"op": "tokenize", "texts": texts})["n_tokens"]]
+        lengths = [int(n) for n in self._model_call("tokenize", texts=texts)["n_tokens"]]
         fitted = []
         for text, full, keep in zip(texts, lengths, allot_tokens(lengths, budget), strict=True):
             if keep <= 0:
                 break
             if keep < full:  # two tokens fewer: room for the " …" that marks the cut
-                head = self._call({"op": "truncate", "text": text,
-                                   "max_tokens": keep - 2})["text"]
+                head = self._model_call("truncate", text=text, max_tokens=keep - 2)["text"]
                 text = cut_passage(head)
             fitted.append(text)
         return fitted
@@ -250,61 +297,62 @@ class LLM:
         "repetition" in `last_stats`, unless `repetition_stop` is False (to record raw output).
 
         After the iterator ends, `last_stats` holds the token counts.
+        If the caller stops iterating early (or raises), the rest of the generation is stopped
+        and read away before the next call, so that none of it is taken for that call's answer.
         """
-        req: dict[str, Any] = {
-            "op": "generate", "prompt": rendered.prompt, "stop": rendered.stop,
-            "max_tokens": settings.max_tokens, "temperature": settings.temperature,
-            "top_p": settings.top_p}
+        fields: dict[str, Any] = {
+            "prompt": rendered.prompt, "stop": rendered.stop, "max_tokens": settings.max_tokens,
+            "temperature": settings.temperature, "top_p": settings.top_p}
         if not repetition_stop:  # the runner stops loops unless told not to
-            req["repetition"] = None
-        self._send(req)
+            fields["repetition"] = None
+        self.ensure_loaded()
+        self._settle_stream()
+        self._start()
+        id = self._open_stream = self._chan.send("generate", **fields)
         # The stop goes out the moment cancel() is called, not when the next token arrives.
         remove = cancel.on_cancel(self.stop) if cancel is not None else None
         try:
-            while True:
-                reply = self._read()
-                if reply.get("event") == "token":
-                    yield str(reply["text"])
-                    continue
-                if not reply.get("ok"):
-                    raise LLMError(str(reply.get("error")))
-                self.last_stats = GenerationStats(
-                    int(reply["prompt_tokens"]), int(reply["completion_tokens"]),
-                    bool(reply["stopped"]), reply.get("finish_reason"),
-                    int(reply.get("reused_tokens", 0)))
-                return
+            yield from self._tokens(id)
         finally:
             if remove is not None:
                 remove()
+            if self._open_stream == id:  # given up on before its done line: read the rest
+                self._settle_stream()
+
+    def _tokens(self, id: int) -> Iterator[str]:
+        wait = self.timeouts.first_token  # the first token waits for the prompt's evaluation
+        while True:
+            reply = self._chan.reply(id, "generate", wait)
+            if reply.get("event") == "token":
+                yield str(reply["text"])
+                wait = self.timeouts.token
+                continue
+            self._open_stream = None
+            if not reply.get("ok"):
+                raise LLMError(str(reply.get("error")))
+            self.last_stats = GenerationStats(
+                int(reply["prompt_tokens"]), int(reply["completion_tokens"]),
+                bool(reply["stopped"]), reply.get("finish_reason"),
+                int(reply.get("reused_tokens", 0)))
+            return
 
     def stop(self) -> None:
         """Ask the runner to stop the current generation (safe from any thread)."""
-        self._send({"op": "stop"})
+        id = self._open_stream
+        if id is not None:
+            self._chan.send_stop(id)
 
     def close_model(self) -> None:
         """Free the resident model (Llama.close in the runner); the runner stays up."""
-        if self._proc is not None and self._proc.poll() is None and self.info is not None:
-            self._call({"op": "close"})
-        self.info = None
+        if self._chan.alive and self._info is not None:
+            self._call("close")
+        self._info, self._loaded = None, None
 
     def close(self) -> None:
         """Stop the runner process; all of the model's memory goes with it."""
-        proc, self._proc, self.info = self._proc, None, None
-        if proc is None:
-            return
-        try:
-            if proc.poll() is None and proc.stdin is not None:
-                proc.stdin.write(json.dumps({"op": "exit"}) + "\n")
-                proc.stdin.flush()
-            proc.wait(timeout=10)
-        except (OSError, subprocess.TimeoutExpired):
-            proc.kill()
-            proc.wait()
-
-    @property
-    def runner_pid(self) -> int | None:
-        """The runner's process id, while it runs."""
-        return self._proc.pid if self._proc is not None and self._proc.poll() is None else None
+        self._open_stream = None
+        self._info, self._loaded = None, None
+        self._chan.close()
 
     def __enter__(self) -> LLM:
         return self

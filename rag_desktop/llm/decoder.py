@@ -7,20 +7,22 @@ what a plain eval loop does plus sampling in C, one `token_to_piece` and a stop-
 the new text only. The context's tokens are remembered so a next prompt that starts the same
 way (the fixed system prompt, a re-asked question) only evaluates what differs.
 
-numpy is used only after llama_cpp has been imported (and has imported it): see runner.py.
+Every call into llama.cpp goes through llama_adapter.NativeContext, which alone touches
+llama-cpp-python's private handles and is used only on the versions it was tested with;
+public_decoder.py holds the fallback on the public API and the choice between the two.
 """
 
 from __future__ import annotations
 
 import codecs
 import collections
-import ctypes
-import random
 import re
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 
 import llama_cpp
+
+from rag_desktop.llm.llama_adapter import NativeContext, free_sampler, new_sampler
 
 
 class StopScanner:
@@ -196,19 +198,67 @@ class GenerationResult:
     stopped: bool = False
 
 
+class Finisher:
+    """The text side of one generation, shared by both decoders: UTF-8 pieces, the repetition
+    guard, stop strings, and the held-back tail once the tokens end."""
+
+    def __init__(self, stop: list[str], repetition: RepetitionRule | None,
+                 result: GenerationResult) -> None:
+        self.scanner = StopScanner(stop)
+        self.guard = RepetitionGuard(repetition) if repetition is not None else None
+        self.utf8 = codecs.getincrementaldecoder("utf-8")(errors="replace")
+        self.result = result
+
+    def feed(self, token: int, piece: str) -> str:
+        """The part of one token's text that is safe to show now."""
+        return self.scanner.feed(self.guard.feed(token, piece) if self.guard is not None
+                                 else piece)
+
+    def ended(self) -> bool:
+        """Whether a stop string or a loop ended the generation (sets finish_reason)."""
+        if self.scanner.stopped:
+            self.result.finish_reason = "stop"
+        elif self.guard is not None and self.guard.stopped:
+            self.result.finish_reason = "repetition"
+        else:
+            return False
+        return True
+
+    def finish(self) -> str:
+        """What is still held back, once the generation has ended."""
+        result, scanner, guard = self.result, self.scanner, self.guard
+        if scanner.stopped:
+            return ""
+        # Cut at max_tokens or by the user, the last token may end inside a character:
+        # drop its bytes rather than show U+FFFD.
+        cut = result.finish_reason == "length" or result.stopped
+        rest = "" if cut else self.utf8.decode(b"", final=True)
+        if guard is not None:
+            rest = guard.flush(rest)
+            if guard.stopped:  # the last sentence repeated an earlier one
+                result.finish_reason = "repetition"
+        tail = scanner.feed(rest)
+        if scanner.stopped:  # a stop string in text the guard had held back
+            result.finish_reason = "stop"
+            return tail
+        return tail + scanner.flush()
+
+
 class Decoder:
-    """Generates from one loaded `llama_cpp.Llama`, keeping its KV cache between prompts."""
+    """Generates from one loaded `llama_cpp.Llama`, keeping its KV cache between prompts.
+
+    Every call into llama.cpp goes through llama_adapter.NativeContext, the one place that
+    touches llama-cpp-python's private handles.
+    """
+
+    name = "fast"
 
     def __init__(self, llm: llama_cpp.Llama) -> None:
         self.llm = llm
-        self.ctx = llm._ctx.ctx
-        self.vocab = llama_cpp.llama_model_get_vocab(llm._model.model)
-        self.n_ctx = int(llama_cpp.llama_n_ctx(self.ctx))
-        self.n_batch = int(llm.n_batch)
-        self.n_vocab = int(llama_cpp.llama_vocab_n_tokens(self.vocab))
+        self.native = NativeContext(llm)
+        self.n_ctx = self.native.n_ctx
+        self.n_batch = self.native.n_batch
         self.in_context: list[int] = []  # the tokens whose keys/values the KV cache holds
-        self._piece = ctypes.create_string_buffer(256)
-        self._one = (llama_cpp.llama_token * 1)()
 
     def generate(
         self, tokens: list[int], *, max_tokens: int, temperature: float, top_p: float,
@@ -227,15 +277,12 @@ class Decoder:
         result.reused_tokens = self._evaluate_prompt(tokens)
         # Greedy is an argmax over the logits in place; the C sampler chain first copies all
         # n_vocab candidates into a new array, which cost ~0.1 ms a token on the GPU host.
-        sampler = _sampler(temperature, top_p, seed) if temperature > 0 else None
-        scanner = StopScanner(stop)
-        guard = RepetitionGuard(repetition) if repetition is not None else None
-        utf8 = codecs.getincrementaldecoder("utf-8")(errors="replace")
+        sampler = new_sampler(temperature, top_p, seed) if temperature > 0 else None
+        native, out = self.native, Finisher(stop, repetition, result)
         try:
             while True:
-                token = self._argmax() if sampler is None else (
-                    llama_cpp.llama_sampler_sample(sampler, self.ctx, -1))
-                if llama_cpp.llama_vocab_is_eog(self.vocab, token):
+                token = native.argmax() if sampler is None else native.sample(sampler)
+                if native.is_eog(token):
                     result.finish_reason = "stop"
                     break
                 result.completion_tokens += 1
@@ -245,15 +292,10 @@ class Decoder:
                     # On a GPU llama_decode returns once the work is queued: the piece below
                     # is decoded, scanned and sent while the device computes the next token.
                     self._decode_one(token)
-                piece = utf8.decode(self._token_bytes(token))
-                text = scanner.feed(guard.feed(token, piece) if guard is not None else piece)
+                text = out.feed(token, out.utf8.decode(native.token_bytes(token)))
                 if text:
                     yield text
-                if scanner.stopped:
-                    result.finish_reason = "stop"
-                    break
-                if guard is not None and guard.stopped:
-                    result.finish_reason = "repetition"
+                if out.ended():
                     break
                 if should_stop():
                     result.stopped = True
@@ -261,25 +303,12 @@ class Decoder:
                 if last:
                     result.finish_reason = "length"  # the last token needs no evaluation
                     break
-            if not scanner.stopped:
-                # Cut at max_tokens or by the user, the last token may end inside a character:
-                # drop its bytes rather than show U+FFFD.
-                cut = result.finish_reason == "length" or result.stopped
-                rest = "" if cut else utf8.decode(b"", final=True)
-                if guard is not None:
-                    rest = guard.flush(rest)
-                    if guard.stopped:  # the last sentence repeated an earlier one
-                        result.finish_reason = "repetition"
-                tail = scanner.feed(rest)
-                if scanner.stopped:  # a stop string in text the guard had held back
-                    result.finish_reason = "stop"
-                else:
-                    tail += scanner.flush()
-                if tail:
-                    yield tail
+            tail = out.finish()
+            if tail:
+                yield tail
         finally:
             if sampler is not None:
-                llama_cpp.llama_sampler_free(sampler)
+                free_sampler(sampler)
 
     def prefill(self, tokens: list[int]) -> None:
         """Have the KV cache hold exactly `tokens`, re-using whatever prefix it already holds."""
@@ -288,7 +317,7 @@ class Decoder:
 
     def reset(self) -> None:
         """Forget the KV cache (after an error left it in an unknown state)."""
-        llama_cpp.llama_memory_clear(llama_cpp.llama_get_memory(self.ctx), True)
+        self.native.clear()
         self.in_context = []
 
     def _evaluate_prompt(self, tokens: list[int]) -> int:
@@ -298,8 +327,7 @@ class Decoder:
             if a != b:
                 break
             keep += 1
-        memory = llama_cpp.llama_get_memory(self.ctx)
-        if not llama_cpp.llama_memory_seq_rm(memory, 0, keep, -1):
+        if not self.native.keep_prefix(keep):
             self.reset()
             keep = 0
         self.in_context = self.in_context[:keep]
@@ -311,45 +339,15 @@ class Decoder:
             raise
         return keep
 
-    def _argmax(self) -> int:
-        import numpy as np  # after llama_cpp, which has imported it already
-
-        logits = np.ctypeslib.as_array(llama_cpp.llama_get_logits_ith(self.ctx, -1),
-                                       shape=(self.n_vocab,))
-        return int(logits.argmax())
-
     def _decode(self, chunk: list[int]) -> None:
-        array = (llama_cpp.llama_token * len(chunk))(*chunk)
-        rc = llama_cpp.llama_decode(self.ctx, llama_cpp.llama_batch_get_one(array, len(chunk)))
+        rc = self.native.decode(chunk)
         if rc != 0:
             raise RuntimeError(f"llama_decode failed with code {rc}")
         self.in_context.extend(chunk)
 
     def _decode_one(self, token: int) -> None:
-        self._one[0] = token
-        rc = llama_cpp.llama_decode(self.ctx, llama_cpp.llama_batch_get_one(self._one, 1))
+        rc = self.native.decode_one(token)
         if rc != 0:
             self.reset()
             raise RuntimeError(f"llama_decode failed with code {rc}")
         self.in_context.append(token)
-
-    def _token_bytes(self, token: int) -> bytes:
-        n = llama_cpp.llama_token_to_piece(self.vocab, token, self._piece, len(self._piece), 0,
-                                           False)
-        if n < 0:  # the piece is longer than the buffer: grow it and ask again
-            self._piece = ctypes.create_string_buffer(-n)
-            n = llama_cpp.llama_token_to_piece(self.vocab, token, self._piece, -n, 0, False)
-        return self._piece.raw[:n]
-
-
-def _sampler(temperature: float, top_p: float, seed: int | None) -> ctypes.c_void_p:
-    """llama-cpp-python's default chain (top-k 40, top-p, min-p 0.05, temperature), in C."""
-    chain = llama_cpp.llama_sampler_chain_init(llama_cpp.llama_sampler_chain_default_params())
-    for part in (llama_cpp.llama_sampler_init_top_k(40),
-                 llama_cpp.llama_sampler_init_top_p(top_p, 1),
-                 llama_cpp.llama_sampler_init_min_p(0.05, 1),
-                 llama_cpp.llama_sampler_init_temp(temperature),
-                 llama_cpp.llama_sampler_init_dist(random.getrandbits(32) if seed is None
-                                                   else seed)):
-        llama_cpp.llama_sampler_chain_add(chain, part)
-    return chain

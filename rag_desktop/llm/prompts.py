@@ -86,14 +86,35 @@ def format_context(passages: Sequence[tuple[str, str]]) -> str:
 
 
 def build_messages(question: str, passages: Sequence[tuple[str, str]],
-                   language: Language | None = None) -> list[Message]:
+                   language: Language | None = None,
+                   history: Sequence[tuple[str, str]] = ()) -> list[Message]:
     """The instruction as the system turn, then the quoted context and the question as the
-    user turn, both in the question's language (detected unless `language` is given)."""
+    user turn, both in the question's language (detected unless `language` is given).
+
+    `history` holds earlier (question, answer) turns of the conversation, oldest first; they
+    come between the instruction and the last question as user and assistant turns.
+    """
     lang = language or detect_language(question)
     context, asked, _ = LABELS.get(lang, LABELS["en"])
     user = f"{context}:\n{format_context(passages)}\n\n{asked}: {defuse(question.strip())}"
     return [{"role": "system", "content": INSTRUCTIONS.get(lang, SYSTEM_PROMPT)},
-            {"role": "user", "content": user}]
+            *history_messages(history, lang), {"role": "user", "content": user}]
+
+
+# An answer's citation marks: they number the passages of its own prompt, not of this one.
+_CITATION = re.compile(r"\s*\[\d+(?:\s*[,-]\s*\d+)*\]")
+
+
+def history_messages(history: Sequence[tuple[str, str]],
+                     language: Language = "en") -> list[Message]:
+    """Earlier (question, answer) turns as user and assistant messages, the question labelled
+    as in the prompt and the answer without its citation marks."""
+    asked = LABELS.get(language, LABELS["en"])[1]
+    out: list[Message] = []
+    for question, answer in history:
+        out.append({"role": "user", "content": f"{asked}: {defuse(question.strip())}"})
+        out.append({"role": "assistant", "content": defuse(_CITATION.sub("", answer).strip())})
+    return out
 
 
 def render_completion(messages: Sequence[Message], shots: int = 1) -> str:

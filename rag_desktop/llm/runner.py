@@ -3,16 +3,14 @@
 Run as `python -m rag_desktop.llm.runner`. llama_cpp is imported before anything that could import
 numpy or torch: a CUDA build crashed when they were loaded first (../shared/gpu/README.md).
 
-Requests (one JSON object a line): {"op": "load", ...}, {"op": "render", "messages": [...]},
-{"op": "generate", "prompt": ..., ...}, {"op": "stop"}, {"op": "close"}, {"op": "exit"}.
-Replies: {"ok": true, ...} or {"ok": false, "error": "..."}; generate streams
-{"event": "token", "text": ...} lines and ends with {"event": "done", ...}.
+The messages, their ids and the opening hello are defined in protocol.py, which the client
+imports too. Requests are answered in order, each reply carrying its request's id; a request
+that cannot be parsed gets an error reply. A stop is acted on as soon as it is read.
 """
 
 from __future__ import annotations
 
 import ctypes
-import json
 import os
 import queue
 import re
@@ -23,6 +21,7 @@ from typing import Any, TextIO
 
 import llama_cpp  # noqa: I001  (must come first; see the module docstring)
 
+from rag_desktop.llm import protocol
 from rag_desktop.llm.decoder import Decoder, GenerationResult, RepetitionRule
 from rag_desktop.llm.prompts import (
     COMPLETION_STOPS,
@@ -31,6 +30,8 @@ from rag_desktop.llm.prompts import (
     render_completion,
     render_family,
 )
+from rag_desktop.llm.protocol import ProtocolError
+from rag_desktop.llm.public_decoder import PublicDecoder, make_decoder
 
 _OFFLOAD_RE = re.compile(r"offloaded (\d+)/(\d+) layers to GPU")
 
@@ -79,16 +80,18 @@ class Runner:
     def __init__(self, out: TextIO) -> None:
         self.out = out
         self.llm: llama_cpp.Llama | None = None
-        self.decoder: Decoder | None = None
+        self.decoder: Decoder | PublicDecoder | None = None
         self.family = "chatml"
         self.prompt_format = "chat"
         self.template: Any = None
-        self.stop_requested = threading.Event()
+        self.stop_ids: set[int] = set()  # generations asked to stop (by the reader thread)
+        self.current_id: int | None = None  # the request being served
         self.log = _Log()
         self._tokens: tuple[str, list[int]] | None = None
 
     def send(self, obj: dict[str, Any]) -> None:
-        self.out.write(json.dumps(obj) + "\n")
+        """Write one message to the parent."""
+        self.out.write(protocol.encode(obj))
         self.out.flush()
 
     def op_load(self, req: dict[str, Any]) -> dict[str, Any]:
@@ -102,7 +105,7 @@ class Runner:
             n_ubatch=int(req["n_batch"]), n_threads=int(req["n_threads"]),
             n_threads_batch=int(req["n_threads"]), n_gpu_layers=n_gpu, verbose=True,
         )
-        self.decoder = Decoder(self.llm)
+        self.decoder = make_decoder(self.llm, req.get("decoder"))
         self.family = req.get("family") or "chatml"
         self.prompt_format = req.get("prompt_format") or "chat"
         self.template = self._jinja(req.get("chat_template"))
@@ -110,7 +113,8 @@ class Runner:
                                              ".block_count", 0) or 0)
         seen = self.log.offloaded()  # llama.cpp counts the output layer too: "23/23"
         return {"ok": True, "n_ctx": self.llm.n_ctx(), "n_layers": seen[1] if seen else n_layers,
-                "n_gpu_layers": seen[0] if seen else 0, "backend": _backend() if n_gpu else "CPU"}
+                "n_gpu_layers": seen[0] if seen else 0, "backend": _backend() if n_gpu else "CPU",
+                "decoder": self.decoder.name}
 
     def _jinja(self, template: str | None) -> Any:
         if not template or self.llm is None:
@@ -161,7 +165,9 @@ class Runner:
             tokens = self._tokens[1]
         else:
             tokens = self._tokenize(prompt)
-        self.stop_requested.clear()
+        gen_id = int(req["id"])
+        # Stops that came for earlier generations (after they had ended) must not end this one.
+        self.stop_ids.difference_update([i for i in list(self.stop_ids) if i < gen_id])
         decoder = self.decoder
         assert decoder is not None and decoder.llm is llm
         result = GenerationResult()
@@ -173,13 +179,15 @@ class Runner:
         for text in decoder.generate(
             tokens, max_tokens=int(req["max_tokens"]), temperature=float(req["temperature"]),
             top_p=float(req["top_p"]), stop=list(req.get("stop") or []),
-            should_stop=self.stop_requested.is_set, seed=None if seed is None else int(seed),
+            should_stop=lambda: gen_id in self.stop_ids, seed=None if seed is None else int(seed),
             result=result, repetition=repetition,
         ):
-            self.send({"event": "token", "text": text})
-        return {"ok": True, "event": "done", "prompt_tokens": result.prompt_tokens,
-                "completion_tokens": result.completion_tokens, "stopped": result.stopped,
-                "finish_reason": result.finish_reason, "reused_tokens": result.reused_tokens}
+            self.send(protocol.token(gen_id, text))
+        self.stop_ids.discard(gen_id)
+        return protocol.done(gen_id, prompt_tokens=result.prompt_tokens,
+                             completion_tokens=result.completion_tokens, stopped=result.stopped,
+                             finish_reason=result.finish_reason,
+                             reused_tokens=result.reused_tokens)
 
     def _stops(self) -> list[str]:
         """The stop strings of the model's family and prompt format (before its template's)."""
@@ -248,17 +256,37 @@ def _as_list(value: Any) -> list[str]:
 
 
 def _reader(inbox: queue.Queue[dict[str, Any] | None], runner: Runner) -> None:
-    """Read requests; a stop is acted on at once, so it lands within one token."""
+    """Read requests; a stop is acted on at once, so it lands within one token. A line that
+    is not a valid request goes on as an error for the main loop to answer, in turn."""
     for line in sys.stdin:
-        try:
-            req = json.loads(line)
-        except json.JSONDecodeError:
+        if not line.strip():
             continue
-        if req.get("op") == "stop":
-            runner.stop_requested.set()
+        try:
+            req = protocol.parse_request(line)
+        except ProtocolError as exc:
+            inbox.put({"op": "invalid", "id": exc.id, "error": f"bad request: {exc}"})
+            continue
+        if req["op"] == "stop":
+            target = req.get("target", runner.current_id)
+            if isinstance(target, int):
+                runner.stop_ids.add(target)
         else:
             inbox.put(req)
     inbox.put(None)  # the parent went away
+
+
+def serve(runner: Runner, req: dict[str, Any]) -> dict[str, Any]:
+    """The reply to one request, with its id; a failure is reported, not raised."""
+    if req["op"] == "invalid":
+        return protocol.error(req["id"], req["error"])
+    runner.current_id = req["id"]
+    try:
+        reply: dict[str, Any] = getattr(runner, f"op_{req['op']}")(req)
+    except Exception as exc:  # report, don't die: the parent decides what to do
+        return protocol.error(req["id"], f"{type(exc).__name__}: {exc}")
+    finally:
+        runner.current_id = None
+    return {**reply, "id": req["id"]}
 
 
 def main() -> None:
@@ -275,15 +303,9 @@ def main() -> None:
     inbox: queue.Queue[dict[str, Any] | None] = queue.Queue()
     threading.Thread(target=_reader, args=(inbox, runner), daemon=True).start()
     gpu = bool(llama_cpp.llama_supports_gpu_offload())
-    runner.send({"ok": True, "event": "ready", "pid": os.getpid(), "gpu_offload": gpu,
-                 "backend": _backend()})
-    while (req := inbox.get()) is not None and req.get("op") != "exit":
-        handler = getattr(runner, f"op_{req.get('op')}", None)
-        try:
-            reply = handler(req) if handler else {"ok": False, "error": f"unknown op {req}"}
-        except Exception as exc:  # report, don't die: the parent decides what to do
-            reply = {"ok": False, "error": f"{type(exc).__name__}: {exc}"}
-        runner.send(reply)
+    runner.send(protocol.hello(pid=os.getpid(), gpu_offload=gpu, backend=_backend()))
+    while (req := inbox.get()) is not None and req["op"] != "exit":
+        runner.send(serve(runner, req))
     runner.op_close({})
 
 

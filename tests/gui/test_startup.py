@@ -43,7 +43,7 @@ def test_first_start_builds_the_sample_library(qtbot: Any, tmp_path: Path) -> No
     assert requests == [("open", str(samples.sample_library_dir())),
                         ("model", DEFAULT_MODEL_ID)]
     # The engine reports the new, empty sample library: the window ingests the manual.
-    window.client.library_opened.emit(str(samples.sample_library_dir()), [])
+    window.client.library_opened.emit(0, str(samples.sample_library_dir()), [])
     assert requests[-1] == ("add", [str(samples.sample_pdf())])
     assert window.library_panel.progress.isVisibleTo(window.library_panel)
     window.client.close()
