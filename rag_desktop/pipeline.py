@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING
 
 from rag_desktop import gate
 from rag_desktop.answer import Answer, Source, Timings, passage_label
-from rag_desktop.chat.followup import Prior, merge_sources, standalone_query
+from rag_desktop.chat.followup import Prior, merge_sources, prepend, standalone_query
 from rag_desktop.chat.turns import Turn
 from rag_desktop.config import (
     ConversationSettings,
@@ -26,7 +26,7 @@ from rag_desktop.progress import CancelToken
 
 if TYPE_CHECKING:
     from rag_desktop.cache import AnswerCache
-    from rag_desktop.library.library import Library
+    from rag_desktop.library.library import Library, SearchResult
     from rag_desktop.llm.catalog import Catalog
 
 
@@ -127,9 +127,10 @@ class Pipeline:
         rewrite_s = time.perf_counter() - t0
         previous = turns[-1].answer.sources if turns and standalone.keep_sources else []
         history = [(t.question, t.answer.text) for t in turns]
+        gate_query = prepend(turns[-1].query, question) if turns else None
         answer = self._answer(question, standalone.query, on_token=on_token, cancel=cancel,
                               retrieval=retrieval, use_cache=use_cache and not turns,
-                              previous=previous, history=history)
+                              previous=previous, history=history, gate_query=gate_query)
         settings = {"retrieval": asdict(retrieval), "generation": asdict(self.generation),
                     "conversation": asdict(self.conversation)}
         return Turn(question, standalone.query, answer, strategy, settings,
@@ -147,8 +148,10 @@ class Pipeline:
         self, question: str, query: str, *, on_token: TokenCallback | None,
         cancel: CancelToken | None, retrieval: RetrievalSettings, use_cache: bool,
         previous: Sequence[Source] = (), history: Sequence[tuple[str, str]] = (),
+        gate_query: str | None = None,
     ) -> Answer:
-        """Retrieve `query` (fused with `previous` sources), answer `question` after `history`."""
+        """Retrieve `query` (fused with `previous` sources), answer `question` after `history`;
+        the relevance gate may also judge `gate_query` (a follow-up with its context)."""
         if self.llm.info is None:
             raise NoModelError("no model is loaded; choose one with --model or the dropdown")
         t0 = time.perf_counter()
@@ -164,7 +167,7 @@ class Pipeline:
                                      one_chunk_per_page=retrieval.one_chunk_per_page,
                                      leg_seats=retrieval.leg_seats)
         sources = merge_sources([Source.from_hit(h) for h in result.hits], previous, retrieval.k)
-        if retrieval.gate and not gate.passes(self.library.manifest.embedding_model, result):
+        if retrieval.gate and not self._relevant(result, gate_query, retrieval):
             return self._refuse(question, sources, result.retrieval_s, t0, on_token)
         rendered, dropped, dropped_turns = self._budgeted(question, sources, history)
         text, first, t_send = [], None, time.perf_counter()
@@ -184,6 +187,20 @@ class Pipeline:
         if cache_key is not None and self.cache is not None and not answer.stopped:
             self.cache.put(cache_key, answer)
         return answer
+
+    def _relevant(self, result: SearchResult, gate_query: str | None,
+                  retrieval: RetrievalSettings) -> bool:
+        """The gate's verdict on `result`; a follow-up it refuses is judged again with its
+        context (`gate_query`): "what about on Windows?" alone is about nothing in a manual."""
+        model = self.library.manifest.embedding_model
+        if gate.passes(model, result):
+            return True
+        if gate_query is None:
+            return False
+        return gate.passes(model, self.library.search(
+            gate_query, k=retrieval.k, bm25_weight=retrieval.bm25_weight,
+            k_per_leg=retrieval.k_per_leg, fusion=retrieval.fusion, rrf_c=retrieval.rrf_c,
+            one_chunk_per_page=retrieval.one_chunk_per_page, leg_seats=retrieval.leg_seats))
 
     def _refuse(self, question: str, sources: list[Source], retrieval_s: float, t0: float,
                 on_token: TokenCallback | None) -> Answer:

