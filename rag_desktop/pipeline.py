@@ -152,7 +152,8 @@ class Pipeline:
     ) -> Answer:
         """Retrieve `query` (fused with `previous` sources), answer `question` after `history`;
         the relevance gate may also judge `gate_query` (a follow-up with its context)."""
-        if self.llm.info is None:
+        # A runner that died since the last question is restarted with its model here.
+        if self.llm.ensure_loaded() is None:
             raise NoModelError("no model is loaded; choose one with --model or the dropdown")
         t0 = time.perf_counter()
         cache_key = (self._cache_key(question, retrieval)

@@ -1,4 +1,4 @@
-"""The desktop bundle's fast checks (issue 14): the frozen entry point and the shared spec data.
+"""The desktop bundle's fast checks: the frozen entry point and the shared spec data.
 
 The bundle itself is built and run by `make package-test` (packaging/linux/smoke_test.py); these
 tests need neither PyInstaller nor a build, except the budget check, which reads the last
@@ -18,7 +18,7 @@ from types import ModuleType
 
 import pytest
 
-from rag_desktop import frozen
+from rag_desktop import entry, frozen
 
 REPO = Path(__file__).resolve().parents[1]
 PACKAGING = REPO / "packaging"
@@ -66,14 +66,14 @@ def test_main_entry_dispatch(monkeypatch: pytest.MonkeyPatch) -> None:
     import rag_desktop.gui.smoke as gui_smoke
 
     calls: list[object] = []
-    monkeypatch.setattr(frozen, "_run_runner", lambda: calls.append("runner") or 7)
+    monkeypatch.setattr(entry, "_run_runner", lambda: calls.append("runner") or 7)
     monkeypatch.setattr(gui_smoke, "smoke_test", lambda: calls.append("smoke") or 5)
     monkeypatch.setattr(cli_main, "main", lambda argv: calls.append(argv) or 3)
-    assert frozen.main_entry(["--runner"]) == 7
-    assert frozen.main_entry(["-m", "rag_desktop.llm.runner"]) == 7  # not yet wired callers
-    assert frozen.main_entry(["--smoke-test"]) == 5
-    assert frozen.main_entry(["docs", "--json"]) == 3
-    assert frozen.main_entry([]) == 3  # no arguments: the CLI opens the desktop app
+    assert entry.main_entry(["--runner"]) == 7
+    assert entry.main_entry(["-m", "rag_desktop.llm.runner"]) == 7  # not yet wired callers
+    assert entry.main_entry(["--smoke-test"]) == 5
+    assert entry.main_entry(["docs", "--json"]) == 3
+    assert entry.main_entry([]) == 3  # no arguments: the CLI opens the desktop app
     assert calls == ["runner", "runner", "smoke", ["docs", "--json"], []]
 
 
@@ -88,7 +88,7 @@ def test_main_entry_runs_other_modules(tmp_path: Path, monkeypatch: pytest.Monke
     monkeypatch.syspath_prepend(str(tmp_path))
     monkeypatch.setattr(sys, "argv", list(sys.argv))
     out = tmp_path / "out.txt"
-    assert frozen.main_entry(["-m", "probe_mod", str(out), "a", "b"]) == 4
+    assert entry.main_entry(["-m", "probe_mod", str(out), "a", "b"]) == 4
     assert out.read_text() == "a b"
 
 

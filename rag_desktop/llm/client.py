@@ -10,6 +10,7 @@ from typing import Any
 
 from rag_desktop import config
 from rag_desktop.config import GenerationSettings
+from rag_desktop.frozen import runner_command
 from rag_desktop.llm.catalog import ModelEntry, ensure_file
 from rag_desktop.llm.channel import Channel, LLMError, Timeouts
 from rag_desktop.llm.gguf import GGUFInfo, read_gguf_info
@@ -109,11 +110,11 @@ class LLM:
 
     def __init__(self, python: str = sys.executable, timeouts: Timeouts | None = None,
                  decoder: str | None = None, command: list[str] | None = None) -> None:
-        """`command` starts the runner (a frozen app: frozen.runner_command()); by default
-        `python -m rag_desktop.llm.runner`. `decoder` "fast" or "public" forces the runner's
-        decode loop (llama_adapter); `timeouts` overrides the waits (tests)."""
-        self._chan = Channel(command or [python, "-m", "rag_desktop.llm.runner"],
-                             timeouts or Timeouts())
+        """`command` starts the runner; by default frozen.runner_command(python): `python -m
+        rag_desktop.llm.runner`, or the frozen app's own executable with `--runner`. `decoder`
+        "fast" or "public" forces the runner's decode loop (llama_adapter); `timeouts`
+        overrides the waits (tests)."""
+        self._chan = Channel(command or runner_command(python), timeouts or Timeouts())
         self._decoder = decoder
         self._info: ModelInfo | None = None
         self._loaded: tuple[ModelEntry, GenerationSettings] | None = None  # to reload
