@@ -153,7 +153,8 @@ class Pipeline:
         """Retrieve `query` (fused with `previous` sources), answer `question` after `history`;
         the relevance gate may also judge `gate_query` (a follow-up with its context)."""
         # A runner that died since the last question is restarted with its model here.
-        if self.llm.ensure_loaded() is None:
+        model = self.llm.ensure_loaded()
+        if model is None:
             raise NoModelError("no model is loaded; choose one with --model or the dropdown")
         t0 = time.perf_counter()
         cache_key = (self._cache_key(question, retrieval)
@@ -183,7 +184,7 @@ class Pipeline:
                            stats.prompt_tokens, stats.completion_tokens)
         answer_text, cited = "".join(text).strip(), sources[: len(sources) - dropped]
         share = grounded(answer_text, [s.text for s in cited]).share
-        answer = Answer(question, answer_text, cited, self.llm.info, timings, dropped,
+        answer = Answer(question, answer_text, cited, model, timings, dropped,
                         stats.stopped, grounded=share, dropped_turns=dropped_turns)
         if cache_key is not None and self.cache is not None and not answer.stopped:
             self.cache.put(cache_key, answer)

@@ -160,3 +160,12 @@ def test_progress_bar_one_line_per_stage_and_warnings_above_it() -> None:
     assert [ln.split(" |")[0] for ln in lines if PROGRESS.match(ln)] == [
         "pages: 1/2 (50%)", "pages: 2/2 (100%)", "chunks: 0/5 (0%)", "chunks: 3/5 (60%)"]
     assert bar.bar is None
+
+
+def test_version_names_the_package_version_and_the_llama_backend(tmp_path: Path) -> None:
+    from rag_desktop import __version__
+
+    out = run("--version", home=tmp_path)
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.startswith(f"rag-desktop {__version__} (llama-cpp-python ")
+    assert out.stdout.rstrip().endswith(("CPU)", "CUDA)", "Metal)", "Vulkan)", "ROCm)", "GPU)"))

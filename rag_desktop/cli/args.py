@@ -41,12 +41,35 @@ def _add(sub: Any, name: str, handler: Any, help_: str) -> argparse.ArgumentPars
     return p
 
 
+class _Version(argparse.Action):
+    """`--version`: the package version and the llama.cpp build it runs models on."""
+
+    def __call__(self, parser: argparse.ArgumentParser, *_: Any) -> None:
+        print(version_line())
+        parser.exit()
+
+
+def version_line() -> str:
+    """'rag-desktop 0.1.0 (llama-cpp-python 0.3.36, CPU)'; llama_cpp is imported first, as in
+    the runner, since a CUDA build crashed when numpy was loaded before it."""
+    try:
+        import llama_cpp
+
+        from rag_desktop.llm.runner import backend_name
+
+        return f"rag-desktop {__version__} (llama-cpp-python {llama_cpp.__version__}, " \
+               f"{backend_name()})"
+    except Exception as exc:  # a broken llama.cpp install must not hide the version
+        return f"rag-desktop {__version__} (llama.cpp cannot be loaded: {exc})"
+
+
 def build_parser(h: dict[str, Any]) -> argparse.ArgumentParser:
     """Build the parser; `h` maps handler names (cmd_*) to functions."""
     parser = argparse.ArgumentParser(
         prog="rag-desktop", description="Offline answers from PDF manuals with local LLMs. "
         "Run with no arguments to open the desktop app.")
-    parser.add_argument("--version", action="version", version=f"rag-desktop {__version__}")
+    parser.add_argument("--version", action=_Version, nargs=0,
+                        help="print the version and the llama.cpp backend, then exit")
     sub = parser.add_subparsers(dest="command", required=True)
 
     p = _add(sub, "ingest", h["cmd_ingest"], "add PDF files or folders to a library")

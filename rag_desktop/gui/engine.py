@@ -25,7 +25,12 @@ from PySide6.QtCore import QObject, Signal, Slot
 
 from rag_desktop.gui.jobs import Job, JobKind
 from rag_desktop.gui.params import Params
-from rag_desktop.gui.worker_setup import batch_priority, freeze_heap, import_core
+from rag_desktop.gui.worker_setup import (
+    batch_priority,
+    freeze_heap,
+    import_core,
+    limit_torch_threads,
+)
 from rag_desktop.progress import Cancelled
 
 if TYPE_CHECKING:  # the GUI imports the heavy core lazily, in the worker thread
@@ -173,13 +178,6 @@ class Engine(QObject):
         self._apply(self.params)
         self.catalog_changed.emit(self.session.catalog.entries())
         import_core()
-        try:
-            import torch
-
-            # One intra-op thread: the GUI thread keeps a core on a 2-core desktop.
-            torch.set_num_threads(1)
-        except ImportError:
-            pass
         freeze_heap()
 
     @Slot(object, object)
@@ -222,6 +220,7 @@ class Engine(QObject):
             library.search("warm up", k=1)
         else:
             library.embedder.embed_query("warm up")
+        limit_torch_threads()  # an embedder may have loaded torch
         freeze_heap()
 
     @as_job
@@ -232,6 +231,7 @@ class Engine(QObject):
                                     lambda event: self.progress.emit(job.id, event),
                                     job.cancel_token)
         library.search("warm up", k=1)  # rebuild the indexes now, not at the next question
+        limit_torch_threads()  # an embedder may have loaded torch
         freeze_heap()
         self.documents_changed.emit(library.documents())
         self.ingest_finished.emit(job.id, outcomes)

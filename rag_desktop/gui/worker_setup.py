@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import sys
 
 log = logging.getLogger(__name__)
 
@@ -24,10 +25,14 @@ def batch_priority() -> None:
 
 
 def import_core() -> None:
-    """Import what ingestion and search use; imports hold the GIL in long stretches."""
+    """Import what ingestion and search use; imports hold the GIL in long stretches.
+
+    Not torch or sentence-transformers: only the optional MiniLM embedder needs them, and they
+    are most of the window's memory (docs/packaging.md); that embedder imports them itself.
+    """
     import importlib
 
-    for name in ("torch", "faiss", "sentence_transformers", "pypdf", "rank_bm25",
+    for name in ("faiss", "pypdf", "rank_bm25",
                  "langchain_text_splitters", "rag_desktop.library.library",
                  "rag_desktop.library.retrieval", "rag_desktop.pipeline",
                  "rag_desktop.evaluation.scoring"):
@@ -35,6 +40,13 @@ def import_core() -> None:
             importlib.import_module(name)
         except ImportError:
             log.info("optional module %s is not installed", name)
+
+
+def limit_torch_threads() -> None:
+    """One intra-op torch thread, once torch is loaded: the GUI thread keeps a core of two."""
+    torch = sys.modules.get("torch")
+    if torch is not None:
+        torch.set_num_threads(1)
 
 
 def freeze_heap() -> None:

@@ -64,7 +64,8 @@ class _Log:
         return self.last_offload
 
 
-def _backend() -> str:
+def backend_name() -> str:
+    """The llama.cpp build's compute backend: CPU, CUDA, Metal, Vulkan, ROCm, SYCL or GPU."""
     if not llama_cpp.llama_supports_gpu_offload():
         return "CPU"
     info = llama_cpp.llama_print_system_info().decode(errors="replace")
@@ -113,7 +114,8 @@ class Runner:
                                              ".block_count", 0) or 0)
         seen = self.log.offloaded()  # llama.cpp counts the output layer too: "23/23"
         return {"ok": True, "n_ctx": self.llm.n_ctx(), "n_layers": seen[1] if seen else n_layers,
-                "n_gpu_layers": seen[0] if seen else 0, "backend": _backend() if n_gpu else "CPU",
+                "n_gpu_layers": seen[0] if seen else 0,
+                "backend": backend_name() if n_gpu else "CPU",
                 "decoder": self.decoder.name}
 
     def _jinja(self, template: str | None) -> Any:
@@ -303,7 +305,7 @@ def main() -> None:
     inbox: queue.Queue[dict[str, Any] | None] = queue.Queue()
     threading.Thread(target=_reader, args=(inbox, runner), daemon=True).start()
     gpu = bool(llama_cpp.llama_supports_gpu_offload())
-    runner.send(protocol.hello(pid=os.getpid(), gpu_offload=gpu, backend=_backend()))
+    runner.send(protocol.hello(pid=os.getpid(), gpu_offload=gpu, backend=backend_name()))
     while (req := inbox.get()) is not None and req["op"] != "exit":
         runner.send(serve(runner, req))
     runner.op_close({})
