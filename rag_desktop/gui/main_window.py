@@ -22,6 +22,7 @@ from rag_desktop.gui.client import EngineClient
 from rag_desktop.gui.engine import AskResult, EvalRequest, EvalResult
 from rag_desktop.gui.history import HistoryEntry
 from rag_desktop.gui.jobs import JobKind
+from rag_desktop.gui.panels.about import show_about
 from rag_desktop.gui.panels.ask import AskPanel
 from rag_desktop.gui.panels.evaluation import EvalPanel
 from rag_desktop.gui.panels.jobs import JobsView
@@ -137,6 +138,8 @@ class MainWindow(QMainWindow):
         self.settings_action = self._action("&Settings…", self.open_settings, "Ctrl+,")
         tools.addAction(self.settings_action)
         tools.addAction(self._action("&Rescan models", self.client.refresh_catalog))
+        menu.addMenu("&Help").addAction(self._action("&About rag-desktop", lambda: show_about(
+            self, self.model_info.backend if self.model_info else None)))
         toolbar.addSeparator()
         toolbar.addAction(self.settings_action)
 
