@@ -239,8 +239,8 @@ class SentenceTransformerEmbedder:
         Each batch then holds texts of similar length, so less of it is padding. Sorting by
         characters, as SentenceTransformer.encode does, pads far more: code listings and tables
         have many more tokens per character than prose, so most batches of the sample manual
-        still held a 256-token chunk (B2: 1.34 padded tokens per real one at batch 32, against
-        1.12 in token order).
+        still held a 256-token chunk (the ingestion benchmark: 1.34 padded tokens per real one
+        at batch 32, against 1.12 in token order).
         """
         lengths = self.token_lengths(texts, cancel)
         return sorted(range(len(texts)), key=lambda i: -lengths[i])
@@ -266,8 +266,9 @@ class SentenceTransformerEmbedder:
         """The vector of one question, (dim,) float32 L2-normalised.
 
         A plain BERT model (MiniLM) is run in NumPy (rag_desktop.library.query_encoder): the same
-        vector to ~1e-7 without importing torch, which was most of a cold start (B1). Other
-        models go through sentence-transformers on one torch thread.
+        vector to ~1e-7 without importing torch, which was most of a cold start
+        (docs/performance.md, cold start). Other models go through sentence-transformers on
+        one torch thread.
         """
         prefix = "query: " if self._is_e5 else ""
         encoder = self.query_encoder()
@@ -287,7 +288,7 @@ class SentenceTransformerEmbedder:
 
     def _torch_query(self, text: str) -> np.ndarray:
         # One short text gains little from a second thread, and while other processes hold the
-        # cores the threads' spin-waits made it 10x slower (docs/performance.md, B3).
+        # cores the threads' spin-waits made it 10x slower (docs/performance.md, retrieval latency).
         import torch
 
         self._load()

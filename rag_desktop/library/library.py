@@ -267,7 +267,7 @@ class Library:
         """Load what the first search needs (indexes, query encoder) ahead of it.
 
         open_session runs this while the runner loads the model, so a cold start's first
-        question does not wait for both one after the other (B1).
+        question does not wait for both one after the other (docs/performance.md, cold start).
         """
         with self._lock:
             self._search_state()

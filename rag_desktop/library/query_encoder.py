@@ -1,7 +1,7 @@
 """A NumPy forward pass of a BERT sentence-transformers model, for embedding questions.
 
 Importing torch and sentence-transformers and loading the model took ~6 s of a cold start
-before the first question could be searched (docs/performance.md, B1); one question is a few
+before the first question could be searched (docs/performance.md, cold start); one question is a few
 dozen tokens, which NumPy encodes in milliseconds. This reads the same folder (tokenizer.json,
 config.json, model.safetensors) and computes what SentenceTransformer.encode computes for a
 Transformer(BertModel) → mean Pooling → Normalize pipeline: the vectors agree to ~1e-6.

@@ -58,7 +58,8 @@ class BM25ChunkRetriever(BaseRetriever):
         """BM25Okapi.get_scores(terms), same formula and order, over each term's postings only.
 
         rank_bm25 builds a Python list over every chunk for every query term, which took
-        ~100 ms a query at 100k chunks (docs/performance.md, B3); chunks without the term add 0.
+        ~100 ms a query at 100k chunks (docs/performance.md, retrieval latency); chunks without
+        the term add 0.
         """
         bm, postings = self.bm25, self._postings()
         score = np.zeros(bm.corpus_size)
@@ -122,7 +123,7 @@ class _DenseChunkRetriever(BaseRetriever):
         if n <= 0:
             return [], []
         # One query on one thread: OpenMP's spin-waits made a 10k search 100x slower while other
-        # processes held the cores (docs/performance.md, B3).
+        # processes held the cores (docs/performance.md, retrieval latency).
         threads = faiss.omp_get_max_threads()
         faiss.omp_set_num_threads(1)
         try:
