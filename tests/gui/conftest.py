@@ -14,14 +14,12 @@ from pathlib import Path  # noqa: E402
 import pytest  # noqa: E402
 from PySide6.QtCore import QTimer  # noqa: E402
 
-DEV_PDF = Path("/work/shared/eval/lilypond-usage.pdf")
-
 
 def dev_pdf() -> Path:
-    """The LilyPond usage manual (the packaged sample is the same file)."""
-    from rag_desktop.samples import sample_pdf
+    """The LilyPond usage manual: ../shared's copy, else the packaged sample (the same file)."""
+    from tests.conftest import dev_pdf as shared_dev_pdf
 
-    return DEV_PDF if DEV_PDF.is_file() else sample_pdf()
+    return shared_dev_pdf()
 
 
 class GapProbe:
@@ -86,7 +84,9 @@ def gui_home(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
     home = tmp_path_factory.mktemp("rag-home")
     with pytest.MonkeyPatch.context() as mp:
         mp.setenv("RAG_DESKTOP_HOME", str(home))
-        for var in ("HF_HUB_OFFLINE", "TRANSFORMERS_OFFLINE"):
+        from rag_desktop.config import OFFLINE_VARS
+
+        for var in OFFLINE_VARS:
             mp.setenv(var, "1")
         yield home
 

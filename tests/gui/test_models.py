@@ -9,11 +9,12 @@ import pytest
 from PySide6.QtCore import QSortFilterProxyModel, Qt
 
 from rag_desktop.answer import Answer, Source, Timings
+from rag_desktop.config import parse_weights
 from rag_desktop.evaluation.results import EvalRow
 from rag_desktop.gui.history import HistoryEntry, write_csv, write_markdown
 from rag_desktop.gui.panels.ask import sources_model
 from rag_desktop.gui.panels.charts import cosine_by_question, mean_time_by_model
-from rag_desktop.gui.panels.evaluation import parse_weights, records_model
+from rag_desktop.gui.panels.evaluation import records_model
 from rag_desktop.gui.panels.library import DocumentRow, documents_model, overall_fraction
 from rag_desktop.gui.table_models import SORT_ROLE, CheckableListModel
 from rag_desktop.llm.client import ModelInfo

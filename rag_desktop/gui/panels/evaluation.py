@@ -25,6 +25,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from rag_desktop.config import parse_weights
 from rag_desktop.gui.engine import EvalRequest, EvalResult
 from rag_desktop.gui.panels.charts import EvalCharts
 from rag_desktop.gui.table_models import (
@@ -42,15 +43,6 @@ FUSION_CHOICES = {
     "Reciprocal rank (EnsembleRetriever, as specified)": ["rrf"],
     "Both, side by side": ["convex", "rrf"],
 }
-
-
-def parse_weights(text: str) -> list[float]:
-    """'0, 0.3 0.7' -> [0.0, 0.3, 0.7]; raises ValueError for a value outside 0..1."""
-    weights = [float(w) for w in text.replace(",", " ").split()]
-    bad = [w for w in weights if not 0.0 <= w <= 1.0]
-    if bad or not weights:
-        raise ValueError(f"BM25 weights must be numbers within 0..1, not {text!r}")
-    return weights
 
 
 MAX_COLUMN_PX = 280  # answers and questions are long; the tooltip-free cell shows their start
