@@ -188,9 +188,9 @@ def emit(args: argparse.Namespace, name: str, title: str, body: str, load_before
 
 def offline_env(home: Path | None = None) -> dict[str, str]:
     """os.environ for a child: offline Hugging Face, and RAG_DESKTOP_HOME moved when given."""
-    env = dict(os.environ)
-    for var in ("HF_HUB_OFFLINE", "TRANSFORMERS_OFFLINE", "HF_DATASETS_OFFLINE"):
-        env[var] = "1"
+    from rag_desktop import config
+
+    env = config.offline_env()
     env["TOKENIZERS_PARALLELISM"] = "false"
     if home is not None:
         env["RAG_DESKTOP_HOME"] = str(home)
@@ -199,8 +199,9 @@ def offline_env(home: Path | None = None) -> dict[str, str]:
 
 def set_offline_here() -> None:
     """Offline Hugging Face for this process."""
-    for var in ("HF_HUB_OFFLINE", "TRANSFORMERS_OFFLINE", "HF_DATASETS_OFFLINE"):
-        os.environ[var] = "1"
+    from rag_desktop import config
+
+    config.set_offline()
     os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
 
 

@@ -26,7 +26,8 @@ def scorer_model(model_id: str = SCORER_MODEL) -> str:
 
 
 def cosine(embedder: Embedder, a: str, b: str) -> float:
-    """Cosine of the normalized embeddings of `a` and `b` (seed 004's score); 0.0 if one is empty.
+    """Cosine of the normalized embeddings of `a` and `b` (the score the
+    seed 004 baseline script, benchmarks/baseline_seed.py, reports); 0.0 if one is empty.
 
     Both texts are encoded as passages, so the score is symmetric.
     """
