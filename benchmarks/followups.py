@@ -214,9 +214,14 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--sets", type=lambda s: s.split(","), default=None)
     ap.add_argument("--json", type=Path, default=OUT)
     ap.add_argument("--no-write", action="store_true")
+    ap.add_argument("--keep", type=Path, default=None,
+                    help="a JSON of an earlier run whose LLM rows for other models are kept")
     args = ap.parse_args(argv)
     load_before = load_average()
     replays = run(args.models, args.sets)
+    if args.keep is not None:
+        kept = [Replay(**r) for r in json.loads(args.keep.read_text(encoding="utf-8"))]
+        replays += [r for r in kept if r.model and r.model not in args.models]
     args.json.parent.mkdir(parents=True, exist_ok=True)
     args.json.write_text(json.dumps([r.__dict__ for r in replays], indent=1, ensure_ascii=False),
                          encoding="utf-8")

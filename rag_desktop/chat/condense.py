@@ -118,7 +118,13 @@ def llm_rewrite(llm: LLM, question: str, earlier: str, generation: GenerationSet
     Returns None when the reply is refused by clean_rewrite or ran into the token cap.
     """
     settings = replace(generation, max_tokens=max_tokens, temperature=0.0)
-    rendered = llm.render(condense_messages(question, earlier))
+    messages = condense_messages(question, earlier)
+    if llm.prompt_format == "completion":
+        # A base model: render() would lay out the answer prompt (its worked example and
+        # "Answer:"); the condense text itself ends with the label the model continues.
+        rendered = llm.render_text("\n\n".join(m["content"] for m in messages))
+    else:
+        rendered = llm.render(messages)
     # One line is the whole answer: stopping at its end saves the tokens tiny models add after.
     rendered = replace(rendered, stop=[*rendered.stop, "\n"])
     text = "".join(llm.stream(rendered, settings, cancel))

@@ -39,6 +39,7 @@ class EngineClient(QObject):
     eval_row = Signal(int, object)
     eval_finished = Signal(int, object)
     exported = Signal(int, str)
+    eval_restored = Signal(int, object)
 
     req_run = Signal(object, object)  # Job, the handler's arguments
     req_shutdown = Signal()
@@ -118,6 +119,10 @@ class EngineClient(QObject):
     def export_history(self, path: Path, entries: list[HistoryEntry]) -> Job:
         """Write the history as CSV or Markdown in the engine thread."""
         return self._submit(JobKind.EXPORT_HISTORY, str(path), list(entries), detail=path.name)
+
+    def restore_evaluation(self) -> Job:
+        """Reload the newest saved evaluation (files are read in the engine thread)."""
+        return self._submit(JobKind.RESTORE_EVAL)
 
     # -- cancelling ---------------------------------------------------------------------------
     def cancel(self, job_id: int) -> bool:

@@ -23,6 +23,7 @@ from typing import TYPE_CHECKING, Any, Concatenate, ParamSpec
 
 from PySide6.QtCore import QObject, Signal, Slot
 
+from rag_desktop.gui.files import normal_permissions
 from rag_desktop.gui.jobs import Job, JobKind
 from rag_desktop.gui.params import Params
 from rag_desktop.gui.worker_setup import (
@@ -141,6 +142,7 @@ class Engine(QObject):
     eval_row = Signal(int, object)  # job id, EvalRow
     eval_finished = Signal(int, object)  # job id, EvalResult
     exported = Signal(int, str)  # job id, where the files went
+    eval_restored = Signal(int, object)  # job id, EvalResult of the newest saved run
 
     def __init__(self, params: Params, session_factory: SessionFactory | None = None) -> None:
         super().__init__()
@@ -156,6 +158,7 @@ class Engine(QObject):
             JobKind.ASK: self.ask, JobKind.EVALUATE: self.evaluate,
             JobKind.EXPORT_REPORTS: self.export_reports,
             JobKind.EXPORT_HISTORY: self.export_history,
+            JobKind.RESTORE_EVAL: self.restore_evaluation,
         }
 
     @property
@@ -324,6 +327,7 @@ class Engine(QObject):
         info_file = out_dir / "run.json"
         info = json.loads(info_file.read_text(encoding="utf-8")) if info_file.is_file() else {}
         info["out_dir"] = str(out_dir)
+        normal_permissions(out_dir.iterdir() if out_dir.is_dir() else [])
         self.eval_finished.emit(job.id, EvalResult(rows, summarize(rows), cancelled, info))
 
     # -- exports (file I/O and matplotlib stay off the GUI thread) ---------------------------
@@ -333,7 +337,7 @@ class Engine(QObject):
         from rag_desktop.evaluation.reports import write_reports
 
         run_info = {k: v for k, v in result.run_info.items() if k not in ("rows", "out_dir")}
-        write_reports(Path(folder), result.rows, run_info)
+        normal_permissions(write_reports(Path(folder), result.rows, run_info))
         self.exported.emit(job.id, folder)
 
     @as_job
@@ -344,7 +348,17 @@ class Engine(QObject):
         target = Path(path)
         markdown = target.suffix.lower() in (".md", ".markdown")
         (write_markdown if markdown else write_csv)(target, entries)
+        normal_permissions([target])
         self.exported.emit(job.id, path)
+
+    @as_job
+    def restore_evaluation(self, job: Job) -> None:
+        """Read the newest evaluation saved by the GUI (after a restart); nothing when none."""
+        from rag_desktop.gui.saved_runs import latest_run
+
+        result = latest_run()
+        if result is not None:
+            self.eval_restored.emit(job.id, result)
 
     # -- shutdown -----------------------------------------------------------------------------
     @Slot()
@@ -357,4 +371,5 @@ class Engine(QObject):
 
 OUT_SIGNALS = ("started", "finished", "failed", "progress", "library_opened", "library_details",
                "documents_changed", "ingest_finished", "model_loaded", "model_unloaded",
-               "catalog_changed", "token", "answered", "eval_row", "eval_finished", "exported")
+               "catalog_changed", "token", "answered", "eval_row", "eval_finished", "exported",
+               "eval_restored")

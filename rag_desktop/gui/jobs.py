@@ -31,6 +31,7 @@ class JobKind(Enum):
     EVALUATE = "Evaluating"
     EXPORT_REPORTS = "Exporting evaluation"
     EXPORT_HISTORY = "Exporting history"
+    RESTORE_EVAL = "Reloading the last evaluation"
 
     @property
     def label(self) -> str:

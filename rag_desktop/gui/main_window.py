@@ -9,7 +9,6 @@ from PySide6.QtCore import QByteArray, QSettings
 from PySide6.QtGui import QAction, QCloseEvent, QDragEnterEvent, QDropEvent, QKeySequence
 from PySide6.QtWidgets import (
     QFileDialog,
-    QLabel,
     QMainWindow,
     QTabWidget,
     QToolBar,
@@ -20,8 +19,9 @@ from PySide6.QtWidgets import (
 from rag_desktop import samples
 from rag_desktop.gui.client import EngineClient
 from rag_desktop.gui.engine import AskResult, EvalRequest, EvalResult
+from rag_desktop.gui.files import Folders
 from rag_desktop.gui.history import HistoryEntry
-from rag_desktop.gui.jobs import JobKind
+from rag_desktop.gui.jobs import Job, JobKind
 from rag_desktop.gui.panels.about import show_about
 from rag_desktop.gui.panels.ask import AskPanel
 from rag_desktop.gui.panels.evaluation import EvalPanel
@@ -29,6 +29,7 @@ from rag_desktop.gui.panels.jobs import JobsView
 from rag_desktop.gui.panels.library import LibraryPanel, dropped_paths
 from rag_desktop.gui.panels.model_picker import ModelPicker
 from rag_desktop.gui.params import Params, last_library, last_model, load_params, save_params
+from rag_desktop.gui.status import READY, Startup, StatusLabels, offload_supported
 from rag_desktop.progress import ProgressEvent
 
 if TYPE_CHECKING:
@@ -53,6 +54,8 @@ class MainWindow(QMainWindow):
         self.model_info: ModelInfo | None = None
         self.model_id = last_model(settings)
         self._ask_job = 0  # the ask whose tokens the Ask panel shows
+        self.startup = Startup()
+        self.folders = Folders(settings)
         self.setWindowTitle("rag-desktop — answers from your PDF manuals")
         self.setAcceptDrops(True)
         self._build()
@@ -68,6 +71,7 @@ class MainWindow(QMainWindow):
         self.library_panel = LibraryPanel()
         self.ask_panel = AskPanel()
         self.eval_panel = EvalPanel(samples.sample_questions())
+        self.library_panel.folders = self.eval_panel.folders = self.folders
         self.tabs = QTabWidget()
         self.tabs.addTab(self.library_panel, "Library")
         self.tabs.addTab(self.ask_panel, "Ask")
@@ -87,7 +91,7 @@ class MainWindow(QMainWindow):
         toolbar.setMovable(False)
         toolbar.addWidget(self.picker)
         self.addToolBar(toolbar)
-        self._build_status_bar()
+        self.status = StatusLabels(self.statusBar())
         self._build_menus(toolbar)
         self.library_panel.add_requested.connect(self.add_pdfs)
         self.library_panel.remove_requested.connect(self.client.remove)
@@ -97,21 +101,11 @@ class MainWindow(QMainWindow):
         self.ask_panel.ask_requested.connect(self.ask)
         self.ask_panel.stop_requested.connect(self.stop_answer)
         self.ask_panel.source_activated.connect(self.show_source)
+        self.ask_panel.pdf.viewer_failed.connect(lambda m: self.statusBar().showMessage(m, 20000))
         self.eval_panel.run_requested.connect(self.evaluate)
         self.eval_panel.cancel_requested.connect(lambda: self.cancel(JobKind.EVALUATE))
         self.eval_panel.export_requested.connect(self.export_evaluation)
         self.picker.model_chosen.connect(self.load_model)
-
-    def _build_status_bar(self) -> None:
-        self.status_model = QLabel("No model")
-        self.status_backend = QLabel("")
-        self.status_layers = QLabel("")
-        self.status_library = QLabel("No library")
-        bar = self.statusBar()
-        for label in (self.status_library, self.status_model, self.status_backend,
-                      self.status_layers):
-            label.setContentsMargins(8, 0, 8, 0)
-            bar.addPermanentWidget(label)
 
     def _action(self, text: str, slot: Any, *keys: str) -> QAction:
         action = QAction(text, self)
@@ -125,8 +119,10 @@ class MainWindow(QMainWindow):
         menu = self.menuBar()
         file_menu = menu.addMenu("&File")
         file_menu.addAction(self._action("&Add PDFs…", self.library_panel.choose_pdfs, "Ctrl+O"))
-        file_menu.addAction(self._action("Export history as &CSV…", self._export_csv))
-        file_menu.addAction(self._action("Export history as &Markdown…", self._export_md))
+        file_menu.addAction(self._action("Export history as &CSV…",
+                                         lambda: self._export_as("history.csv", "*.csv")))
+        file_menu.addAction(self._action("Export history as &Markdown…",
+                                         lambda: self._export_as("history.md", "*.md")))
         file_menu.addSeparator()
         file_menu.addAction(self._action("&Quit", self.close, "Ctrl+Q"))
         ask_menu = menu.addMenu("&Ask")
@@ -160,33 +156,40 @@ class MainWindow(QMainWindow):
         e.eval_row.connect(lambda _job_id, row: self.eval_panel.add_row(row))
         e.eval_finished.connect(self._on_eval_finished)
         e.exported.connect(self._on_exported)
+        e.eval_restored.connect(lambda _job_id, result: self.eval_panel.restore(result))
         e.failed.connect(self._on_failed)
 
     # -- starting -----------------------------------------------------------------------------
     def start(self, library: Path | None = None, model_id: str | None = None) -> None:
-        """Open the last (or sample) library and load the last (or default) model."""
+        """Open the last (or sample) library, load the last (or default) model, reload the last
+        evaluation; say what each step does, and stay on Ask, where the user starts."""
         remembered = last_library(self.settings)
         path = library or (Path(remembered) if remembered else samples.sample_library_dir())
-        self.open_library(str(path))
-        self.load_model(model_id or self.model_id)
+        self.tabs.setCurrentWidget(self.ask_panel)
+        self.statusBar().showMessage("Starting: opening the library and loading the model…")
+        self.ask_panel.set_waiting("Starting: opening the library and loading the model…")
+        self.startup.track(self.client.open_library(str(path)))
+        self.startup.track(self.load_model(model_id or self.model_id))
+        self.client.restore_evaluation()
 
     # -- requests -----------------------------------------------------------------------------
     def open_library(self, path: str) -> None:
         """Switch to (or create) the library at `path`."""
         self.client.open_library(path)
 
-    def add_pdfs(self, paths: list[str]) -> None:
-        """Ingest files and folders in the background."""
-        self.tabs.setCurrentWidget(self.library_panel)
+    def add_pdfs(self, paths: list[str], show: bool = True) -> Job:
+        """Ingest files and folders in the background (`show`: switch to the Library tab)."""
+        if show:
+            self.tabs.setCurrentWidget(self.library_panel)
         self.library_panel.set_ingesting(True, len(paths))
-        self.client.add_pdfs(paths)
+        return self.client.add_pdfs(paths)
 
-    def load_model(self, model_id: str) -> None:
+    def load_model(self, model_id: str) -> Job:
         """Load a model in the background (the busy indicator shows meanwhile)."""
         self.model_id = model_id
         self.picker.select(model_id)
-        self.picker.set_loading("Loading…")
-        self.client.load_model(model_id)
+        self.picker.set_loading(f"Loading {self.startup.model_name(model_id)}…")
+        return self.client.load_model(model_id)
 
     def ask(self, question: str, reference: str) -> None:
         """Ask in the background; tokens stream into the Ask panel."""
@@ -207,21 +210,23 @@ class MainWindow(QMainWindow):
         self.eval_panel.set_running(True)
         self.client.evaluate(request)
 
-    def show_source(self, source: Any) -> None:
-        """Open a source's PDF at its page in the page view."""
-        paths = {d.name: d.path for d in self.documents}
-        path = paths.get(source.file)
-        if path is None:
+    def show_source(self, source: Any, preview: bool = False) -> None:
+        """Open a source's PDF at its page in the page view. `preview`: an answer's first
+        source, shown unasked, so it never opens a viewer window or reports a missing file."""
+        path = {d.name: d.path for d in self.documents}.get(source.file)
+        if path is not None:
+            self.ask_panel.pdf.show_page(Path(path), source.page, source.page_label,
+                                         fallback=not preview)
+        elif not preview:
             self.statusBar().showMessage(f"{source.file} is no longer in this library", 5000)
-            return
-        self.ask_panel.pdf.show_page(Path(path), source.page, source.page_label)
 
     def open_settings(self) -> None:
         """The settings dialog; OK applies and saves the parameters."""
         from rag_desktop.gui.panels.settings import SettingsDialog
         from rag_desktop.library.embeddings import available_embedding_models
 
-        dialog = SettingsDialog(self.params, available_embedding_models(), self)
+        dialog = SettingsDialog(self.params, available_embedding_models(), self,
+                                gpu_offload=offload_supported(self.model_info))
         if dialog.exec():
             self.apply_params(dialog.params())
 
@@ -239,10 +244,20 @@ class MainWindow(QMainWindow):
 
     def _on_started(self, job_id: int) -> None:
         job = self.client.jobs.get(job_id)
-        if job is not None:
-            self.statusBar().showMessage(f"{job.label}…")
+        if job is None:
+            return
+        self.statusBar().showMessage(self.startup.describe(job))
+        if job.id in self.startup.jobs:  # also where the answer will appear, until it is ready
+            self.ask_panel.set_waiting(self.startup.describe(job))
+        if job.kind is JobKind.LOAD_MODEL:  # the catalog's name is known by now
+            self.picker.set_loading(f"Loading {self.startup.model_name(job.detail)}…")
 
-    def _on_finished(self, _job_id: int) -> None:
+    def _on_finished(self, job_id: int) -> None:
+        if self.startup.finish(job_id):
+            self.ask_panel.set_waiting("")
+            if self.statusBar().currentMessage().endswith("…"):
+                self.statusBar().showMessage(READY, 8000)
+            return
         # Only the "working on" line goes: a failure or "Wrote …" just shown stays readable.
         if self.client.jobs.running() is None and self.statusBar().currentMessage().endswith("…"):
             self.statusBar().clearMessage()
@@ -260,14 +275,15 @@ class MainWindow(QMainWindow):
         self.library_panel.set_libraries(self.library_path)
         self._on_documents(documents)
         if not documents and self.library_path.name == SAMPLE_LIBRARY:
-            self.add_pdfs([str(samples.sample_pdf())])
+            # The first start indexes the sample behind the scenes; the user stays on Ask.
+            job = self.add_pdfs([str(samples.sample_pdf())], show=False)
+            self.startup.track(job, sample=True)
 
     def _on_documents(self, documents: list[DocumentInfo]) -> None:
         self.documents = documents
         self.library_panel.set_documents(documents)
-        name = self.library_path.name if self.library_path else "?"
-        n = len(documents)
-        self.status_library.setText(f"Library: {name} ({n} document{'s' * (n != 1)})")
+        self.status.show_library(self.library_path.name if self.library_path else "?",
+                                 len(documents))
 
     def _ingest_done(self, job_id: int) -> None:
         """Hide the ingest progress unless another ingestion waits behind this one."""
@@ -284,21 +300,15 @@ class MainWindow(QMainWindow):
         self.picker.set_loading("")
         self.picker.select(info.id)
         self.settings.setValue("session/model", info.id)
-        self.status_model.setText(f"Model: {info.id} ({info.quant})")
-        self.status_model.setToolTip("")
-        self.status_backend.setText(f"Backend: {info.backend}")
-        layers = f"{info.n_gpu_layers}/{info.n_layers}" if info.n_layers else str(
-            info.n_gpu_layers)
-        self.status_layers.setText(f"GPU layers: {layers}")
+        self.status.show_model(info)
 
     def _on_model_unloaded(self, model_id: str) -> None:
         """The runner lost the chosen model (it died, or a load failed after freeing it)."""
         self.model_info = None
-        self.status_model.setText(f"Model: {model_id} — not loaded")
-        self.status_model.setToolTip("The model runner stopped; the next question loads the "
-                                     "model again.")
+        self.status.show_unloaded(model_id)
 
     def _on_catalog(self, entries: list[ModelEntry]) -> None:
+        self.startup.names.update({e.id: e.name for e in entries})
         self.picker.set_entries(entries, self.model_id)
         self.eval_panel.set_models(entries, [self.model_id])
 
@@ -309,6 +319,9 @@ class MainWindow(QMainWindow):
     def _on_answered(self, job_id: int, result: AskResult) -> None:
         if job_id == self._ask_job:
             self.ask_panel.show_answer(result.answer, result.cosine)
+            if result.answer.sources:  # the page view follows the answer (cleared at the ask)
+                self.ask_panel.table.selectRow(0)
+                self.show_source(result.answer.sources[0], preview=True)
         self.history.append(HistoryEntry(result.answer, self.params.k, self.params.bm25_weight,
                                          result.reference, result.cosine))
 
@@ -331,7 +344,7 @@ class MainWindow(QMainWindow):
                 self.ask_panel.show_error(message)
             case JobKind.ADD_PDFS:
                 self._ingest_done(job_id)
-                self.library_panel.progress_label.setText(message)
+                self.library_panel.show_error(message)
             case JobKind.LOAD_MODEL | JobKind.SETTINGS:
                 self.picker.set_loading("")
                 self.picker.busy_label.setText(f"⚠ {message}")
@@ -349,14 +362,11 @@ class MainWindow(QMainWindow):
         """Write the session's answers; .md gives Markdown, anything else CSV."""
         self.client.export_history(path, self.history)
 
-    def _export_csv(self) -> None:
-        path, _ = QFileDialog.getSaveFileName(self, "Export history", "history.csv", "*.csv")
+    def _export_as(self, name: str, pattern: str) -> None:
+        path, _ = QFileDialog.getSaveFileName(self, "Export history",
+                                              self.folders.start("exports", name), pattern)
         if path:
-            self.export_history(Path(path))
-
-    def _export_md(self) -> None:
-        path, _ = QFileDialog.getSaveFileName(self, "Export history", "history.md", "*.md")
-        if path:
+            self.folders.remember("exports", path)
             self.export_history(Path(path))
 
     def export_evaluation(self, folder: str) -> None:

@@ -96,7 +96,7 @@ class Startup:
         if job.kind is JobKind.LOAD_MODEL:
             return f"Loading model {self.model_name(job.detail)}…"
         if job.id in self.sample_jobs:
-            return "Indexing the sample manual (first start only, under a minute)…"
+            return "Indexing the sample manual (first start only)…"
         return f"{job.label}…"
 
     def finish(self, job_id: int) -> bool:

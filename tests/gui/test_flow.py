@@ -178,8 +178,8 @@ def test_switch_model(window: MainWindow, qtbot: Any) -> None:
         assert picker.busy.isVisible()  # busy indicator while it loads
     assert blocker.args[1].id == OTHER_MODEL
     assert not picker.busy.isVisible()
-    assert OTHER_MODEL in window.status_model.text()
-    assert "CPU" in window.status_backend.text() or "CUDA" in window.status_backend.text()
+    assert OTHER_MODEL in window.status.model.text()
+    assert "CPU" in window.status.backend.text() or "CUDA" in window.status.backend.text()
     # Same runner: the old model was closed.
     assert window.client.engine.session.llm.runner_pid == pid
     assert window.settings.value("session/model") == OTHER_MODEL  # remembered for next start
@@ -283,4 +283,4 @@ def test_evaluation_switches_models_in_the_one_runner(window: MainWindow, qtbot:
     info = engine.session.llm.info
     assert info is not None and info.id == chat  # the user's model is back
     assert window.model_info is not None and window.model_info.id == chat
-    assert chat in window.status_model.text()
+    assert chat in window.status.model.text()

@@ -235,9 +235,9 @@ def test_a_lost_model_shows_as_not_loaded_and_the_next_ask_reloads(
     session.llm.info = None  # the runner died
     with qtbot.waitSignal(window.client.model_unloaded, timeout=10000):
         window.client.refresh_catalog()  # any job notices
-    assert "not loaded" in window.status_model.text() and window.model_info is None
+    assert "not loaded" in window.status.model.text() and window.model_info is None
     window.ask_panel.question.setPlainText("What does it write?")
     with qtbot.waitSignal(window.client.answered, timeout=10000):
         window.ask_panel.request_ask()
     assert session.loads == ["fake", "fake"]
-    assert window.model_info is not None and "not loaded" not in window.status_model.text()
+    assert window.model_info is not None and "not loaded" not in window.status.model.text()

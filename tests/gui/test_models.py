@@ -109,8 +109,8 @@ def test_chart_data() -> None:
             eval_row("q1", 0.4, 2.0, model="m2")]
     questions, sets = cosine_by_question(rows)
     assert questions == ["q1", "q2"]
-    assert sets == {"m1 w=0.3": [0.8, 0.0], "m2 w=0.3": [0.4, 0.0]}
-    assert mean_time_by_model(rows) == {"m1 w=0.3": 2.0, "m2 w=0.3": 2.0}
+    assert sets == {"M1 w=0.3": [0.8, 0.0], "M2 w=0.3": [0.4, 0.0]}
+    assert mean_time_by_model(rows) == {"M1 w=0.3": 2.0, "M2 w=0.3": 2.0}
 
 
 def test_parse_weights() -> None:

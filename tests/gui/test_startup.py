@@ -13,6 +13,7 @@ from rag_desktop import samples
 from rag_desktop.cli import main as cli
 from rag_desktop.config import DEFAULT_MODEL_ID
 from rag_desktop.gui import app as gui_app
+from rag_desktop.gui.jobs import Job, JobKind
 from rag_desktop.gui.main_window import MainWindow
 
 
@@ -36,15 +37,20 @@ def test_first_start_builds_the_sample_library(qtbot: Any, tmp_path: Path) -> No
     window = MainWindow(gui_app.open_settings(tmp_path / "s.ini"))
     qtbot.addWidget(window)
     requests: list[tuple[str, Any]] = []
-    window.client.open_library = lambda p: requests.append(("open", str(p)))  # type: ignore
-    window.client.load_model = lambda m: requests.append(("model", m))  # type: ignore
-    window.client.add_pdfs = lambda p: requests.append(("add", p))  # type: ignore
+
+    def stub(name: str, kind: JobKind) -> Any:
+        return lambda *args: (requests.append((name, *map(str, args))), Job(kind))[1]
+
+    window.client.open_library = stub("open", JobKind.OPEN_LIBRARY)  # type: ignore
+    window.client.load_model = stub("model", JobKind.LOAD_MODEL)  # type: ignore
+    window.client.add_pdfs = stub("add", JobKind.ADD_PDFS)  # type: ignore
+    window.client.restore_evaluation = stub("restore", JobKind.RESTORE_EVAL)  # type: ignore
     window.start()
     assert requests == [("open", str(samples.sample_library_dir())),
-                        ("model", DEFAULT_MODEL_ID)]
+                        ("model", DEFAULT_MODEL_ID), ("restore",)]
     # The engine reports the new, empty sample library: the window ingests the manual.
     window.client.library_opened.emit(0, str(samples.sample_library_dir()), [])
-    assert requests[-1] == ("add", [str(samples.sample_pdf())])
+    assert requests[-1] == ("add", str([str(samples.sample_pdf())]))
     assert window.library_panel.progress.isVisibleTo(window.library_panel)
     window.client.close()
     QApplication.processEvents()

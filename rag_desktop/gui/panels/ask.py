@@ -95,6 +95,9 @@ def metrics_text(answer: Any, cosine: float | None, grounding: Grounding | None 
     return " · ".join(parts)
 
 
+ANSWER_PLACEHOLDER = "The answer streams here."
+
+
 class AskPanel(QWidget):
     """Emits ask/stop requests and source clicks; renders tokens and answers."""
 
@@ -128,7 +131,7 @@ class AskPanel(QWidget):
         row.addWidget(self.question, 1)
         row.addLayout(buttons)
         self.answer = QTextBrowser()
-        self.answer.setPlaceholderText("The answer streams here.")
+        self.answer.setPlaceholderText(ANSWER_PLACEHOLDER)
         self.metrics = QLabel("")
         self.metrics.setTextFormat(Qt.TextFormat.RichText)
         self.metrics.setWordWrap(True)
@@ -177,12 +180,18 @@ class AskPanel(QWidget):
         self.ask_btn.setEnabled(not running)
         self.stop_btn.setEnabled(running)
 
+    def set_waiting(self, text: str) -> None:
+        """Say what the app is getting ready (startup) where the answer will stream; '' when
+        it is ready. The question can be typed meanwhile."""
+        self.answer.setPlaceholderText(text or ANSWER_PLACEHOLDER)
+
     def start_answer(self) -> None:
         """Clear the last answer before tokens stream in."""
         self.tokens_seen = 0
         self.answer.clear()
         self.metrics.setText("<i>Retrieving and generating…</i>")
         self.sources.set_rows([])
+        self.pdf.clear()  # the last answer's page must not stand beside the new sources
         self.set_running(True)
 
     def append_token(self, piece: str) -> None:

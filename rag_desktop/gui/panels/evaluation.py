@@ -27,6 +27,7 @@ from PySide6.QtWidgets import (
 
 from rag_desktop.config import parse_weights
 from rag_desktop.gui.engine import EvalRequest, EvalResult
+from rag_desktop.gui.files import Folders
 from rag_desktop.gui.panels.charts import EvalCharts
 from rag_desktop.gui.table_models import (
     SORT_ROLE,
@@ -86,6 +87,7 @@ class EvalPanel(QWidget):
         self.proxy.setFilterKeyColumn(-1)  # match any column
         self.proxy.setSourceModel(self.rows_model)
         self.result: EvalResult | None = None
+        self.folders = Folders()  # the main window gives it the app's settings
         self._build(default_questions)
         self.set_running(False)
 
@@ -176,6 +178,7 @@ class EvalPanel(QWidget):
         charts = QSplitter(Qt.Orientation.Vertical)
         charts.addWidget(self.charts.cosine_view)
         charts.addWidget(self.charts.time_view)
+        charts.addWidget(self.charts.key)
         tabs.addTab(charts, "Charts")
         self.tabs = tabs
         return tabs
@@ -213,8 +216,10 @@ class EvalPanel(QWidget):
         self.run_requested.emit(request)
 
     def _choose_export(self) -> None:
-        folder = QFileDialog.getExistingDirectory(self, "Export the evaluation to a folder")
+        folder = QFileDialog.getExistingDirectory(self, "Export the evaluation to a folder",
+                                                  self.folders.start("exports"))
         if folder:
+            self.folders.remember("exports", folder, is_folder=True)
             self.export_requested.emit(folder)
 
     def set_running(self, running: bool) -> None:
@@ -243,8 +248,13 @@ class EvalPanel(QWidget):
         self.rows_model = records_model(rows)
         self.proxy.setSourceModel(self.rows_model)
 
-    def show_result(self, result: EvalResult) -> None:
-        """Final rows, the summary and the charts."""
+    def restore(self, result: EvalResult) -> None:
+        """Show the run saved before a restart, unless the user started one meanwhile."""
+        if self.result is None and self.run_btn.isEnabled():
+            self.show_result(result, restored=True)
+
+    def show_result(self, result: EvalResult, restored: bool = False) -> None:
+        """Final rows, the summary and the charts; `restored`: a run saved before a restart."""
         self.result = result
         self._set_rows(result.rows)
         summary = list(result.summary) if isinstance(result.summary, list) else []
@@ -257,5 +267,10 @@ class EvalPanel(QWidget):
         self.charts.update(result.rows)
         done = "cancelled" if result.cancelled else "done"
         self.status.setText(f"{len(result.rows)} rows, {done}.")
+        if restored:
+            where = result.run_info.get("out_dir", "")
+            when = str(result.run_info.get("started_at", ""))[:16].replace("T", " ")
+            self.status.setText(f"The last run ({len(result.rows)} rows{', ' * bool(when)}"
+                                f"{when}), reloaded from {where}.")
         self.progress.setValue(100 if not result.cancelled else self.progress.value())
         self.set_running(False)

@@ -23,6 +23,7 @@ from PySide6.QtWidgets import (
 )
 
 from rag_desktop import config
+from rag_desktop.gui.files import Folders
 from rag_desktop.gui.table_models import Column, RecordTableModel
 from rag_desktop.progress import ProgressEvent
 
@@ -50,10 +51,19 @@ def documents_model() -> RecordTableModel[DocumentRow]:
         Column("Pages", lambda r: r.pages, lambda v: "" if v is None else str(v)),
         Column("Chunks", lambda r: r.chunks, lambda v: "" if v is None else str(v)),
         Column("Added", lambda r: r.added_at, lambda v: str(v)[:16].replace("T", " ")),
-        Column("Status", lambda r: r.error or r.status, tooltip=lambda r: r.error),
+        # The column is narrow and an error long: the whole message (and file) on hover.
+        Column("Status", lambda r: r.error or r.status, tooltip=status_tooltip),
     ])
     model.is_error = lambda r: r.status == "error"
     return model
+
+
+def status_tooltip(row: DocumentRow) -> str:
+    """The full status of a row: for a failed file, its path and the whole error message."""
+    if row.status == "error":
+        where = row.path or row.name
+        return f"{where}\n\n{row.error or 'failed'}"
+    return ""
 
 
 def overall_fraction(event: ProgressEvent, files_done: int, files_total: int) -> float:
@@ -85,6 +95,7 @@ class LibraryPanel(QWidget):
         self.model = documents_model()
         self._errors: list[DocumentRow] = []
         self._files = (0, 1)
+        self.folders = Folders()  # the main window gives it the app's settings
         self._build()
 
     def _build(self) -> None:
@@ -202,13 +213,17 @@ class LibraryPanel(QWidget):
     # -- adding -------------------------------------------------------------------------------
     def choose_pdfs(self) -> None:
         """Ask for PDF files and request adding them."""
-        files, _ = QFileDialog.getOpenFileNames(self, "Add PDFs", "", "PDF files (*.pdf)")
+        files, _ = QFileDialog.getOpenFileNames(self, "Add PDFs", self.folders.start("pdfs"),
+                                                "PDF files (*.pdf)")
         if files:
+            self.folders.remember("pdfs", files[0])
             self.add_requested.emit(files)
 
     def _choose_folder(self) -> None:
-        folder = QFileDialog.getExistingDirectory(self, "Add a folder of PDFs")
+        folder = QFileDialog.getExistingDirectory(self, "Add a folder of PDFs",
+                                                  self.folders.start("pdfs"))
         if folder:
+            self.folders.remember("pdfs", folder, is_folder=True)
             self.add_requested.emit([folder])
 
     def set_ingesting(self, on: bool, n_files: int = 1) -> None:
@@ -221,6 +236,11 @@ class LibraryPanel(QWidget):
             self._files = (0, max(1, n_files))
             self.progress.setValue(0)
             self.progress_label.setText("Starting…")
+
+    def show_error(self, message: str) -> None:
+        """An add that failed as a whole; the label may be cut, so the tooltip has it all."""
+        self.progress_label.setText(message)
+        self.progress_label.setToolTip(message)
 
     def on_progress(self, event: ProgressEvent) -> None:
         """Render one core progress event."""

@@ -18,6 +18,7 @@ from PySide6.QtWidgets import (
 )
 
 from rag_desktop.gui.params import Params
+from rag_desktop.gui.status import CPU_ONLY
 
 SLIDER_STEPS = 100
 FUSIONS = {
@@ -37,11 +38,22 @@ class SettingsDialog(QDialog):
     """Edits a Params; `params()` reads the result back."""
 
     def __init__(self, params: Params, embedding_models: list[str],
-                 parent: QWidget | None = None) -> None:
+                 parent: QWidget | None = None, gpu_offload: bool | None = None) -> None:
+        """`gpu_offload`: whether the loaded model's llama.cpp build can offload (None: no
+        model loaded, so not known)."""
         super().__init__(parent)
         self.setWindowTitle("Settings")
         form = QFormLayout(self)
         self.gpu_layers = self._spin(-1, 999, params.n_gpu_layers, "all (auto)")
+        self._kept_gpu_layers = params.n_gpu_layers
+        if gpu_offload is False:
+            # "all (auto)" would promise a GPU that this build never uses. The saved value is
+            # kept (params() returns it), so it still applies with a build that can offload.
+            self.gpu_layers.setSpecialValueText(CPU_ONLY)
+            self.gpu_layers.setValue(-1)
+            self.gpu_layers.setEnabled(False)
+            self.gpu_layers.setToolTip("The llama.cpp build in use has no GPU backend; every "
+                                       "layer runs on the CPU whatever this is set to.")
         self.threads = self._spin(0, 256, params.n_threads, "auto")
         self.n_ctx = self._spin(256, 131072, params.n_ctx)
         self.n_ctx.setSingleStep(512)
@@ -112,7 +124,9 @@ class SettingsDialog(QDialog):
         self.bm25_label.setText(f"{value / SLIDER_STEPS:.2f}")
 
     def _load(self, p: Params) -> None:
-        self.gpu_layers.setValue(p.n_gpu_layers)
+        self._kept_gpu_layers = p.n_gpu_layers
+        if self.gpu_layers.isEnabled():
+            self.gpu_layers.setValue(p.n_gpu_layers)
         self.threads.setValue(p.n_threads)
         self.n_ctx.setValue(p.n_ctx)
         self.temperature.setValue(p.temperature)
@@ -126,7 +140,8 @@ class SettingsDialog(QDialog):
     def params(self) -> Params:
         """The edited parameters."""
         return Params(
-            n_gpu_layers=self.gpu_layers.value(), n_threads=self.threads.value(),
+            n_gpu_layers=self.gpu_layers.value() if self.gpu_layers.isEnabled()
+            else self._kept_gpu_layers, n_threads=self.threads.value(),
             n_ctx=self.n_ctx.value(), temperature=round(self.temperature.value(), 3),
             max_tokens=self.max_tokens.value(), k=self.k.value(),
             bm25_weight=self.bm25.value() / SLIDER_STEPS,
