@@ -95,6 +95,9 @@ def build_parser(h: dict[str, Any]) -> argparse.ArgumentParser:
                    help="layers to offload (-1 all, 0 none; default: all when the build can)")
     p.add_argument("--max-tokens", type=int, default=None, metavar="N")
     p.add_argument("--no-cache", action="store_true", help="skip the answer cache")
+    p.add_argument("--conversation", metavar="ID",
+                   help="ask as the next turn of a saved conversation (`rag-desktop "
+                   "conversations` lists them); without it a new one is saved")
     p.add_argument("--json", action="store_true")
     p = _add(sub, "models", h["cmd_models"], "list models, or `models pull ID` to download one")
     p.add_argument("action", nargs="?", choices=["list", "pull"], default="list")
@@ -112,6 +115,8 @@ def build_parser(h: dict[str, Any]) -> argparse.ArgumentParser:
 
 def _register_extensions(sub: Any) -> None:
     """Sub-commands that live with their own feature (evaluation, benchmarks)."""
+    from rag_desktop.cli import chat as cli_chat
     from rag_desktop.cli import evaluate as cli_eval
 
     cli_eval.register(sub)
+    cli_chat.register(sub, _library, _retrieval)

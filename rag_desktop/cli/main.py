@@ -19,6 +19,7 @@ EXIT_BAD_INPUT = 2
 
 
 def _bad_input_errors() -> tuple[type[BaseException], ...]:
+    from rag_desktop.cli.chat import not_found_errors
     from rag_desktop.library.documents import DocumentError
     from rag_desktop.library.embeddings import UnknownEmbeddingModelError
     from rag_desktop.library.library import LibraryError
@@ -28,7 +29,8 @@ def _bad_input_errors() -> tuple[type[BaseException], ...]:
     from rag_desktop.llm.gguf import GGUFError
 
     return (DocumentError, LibraryError, UnknownModelError, ModelUnavailableError, GGUFError,
-            LLMError, UnknownEmbeddingModelError, DownloadError, FileNotFoundError)
+            LLMError, UnknownEmbeddingModelError, DownloadError, FileNotFoundError,
+            *not_found_errors())
 
 
 def library_dir(args: argparse.Namespace) -> Path:
@@ -155,20 +157,28 @@ def cmd_ask(args: argparse.Namespace) -> int:
               "`rag-desktop ingest FILE.pdf` (the desktop app starts with a sample manual)",
               file=sys.stderr)
         return EXIT_BAD_INPUT
+    from rag_desktop.chat.service import ask_in_conversation, turn_json
+    from rag_desktop.chat.store import ConversationStore
+
     cancel = CancelToken()
     stream = None if args.json else (lambda t: print(t, end="", flush=True))
     try:
-        answer = pipe.ask(args.question, on_token=stream, cancel=cancel, k=args.k,
-                          bm25_weight=args.bm25_weight, use_cache=not args.no_cache)
+        with ConversationStore() as store:
+            cid, turn = ask_in_conversation(
+                pipe, store, args.question, args.conversation, on_token=stream, cancel=cancel,
+                k=args.k, bm25_weight=args.bm25_weight, use_cache=not args.no_cache)
     except KeyboardInterrupt:
         cancel.cancel()
         raise
     finally:
         session.close()
     if args.json:
-        print(json.dumps(answer.to_json(), ensure_ascii=False))
+        print(json.dumps(turn_json(cid, turn), ensure_ascii=False))
         return 0
-    print_answer_footer(answer)
+    print_answer_footer(turn.answer)
+    if turn.query != turn.question:
+        print(f"searched for: {turn.query}")
+    print(f"conversation {cid[:8]} (continue with --conversation {cid[:8]})")
     return 0
 
 
