@@ -194,12 +194,15 @@ def _save_run(home: Path, name: str, rows: list[Any]) -> Path:
 
 
 def test_the_last_saved_evaluation_is_reloaded_off_the_gui_thread(
-        window: MainWindow, gui_home: Path, qtbot: Any, monkeypatch: pytest.MonkeyPatch) -> None:
-    _save_run(gui_home, "gui-20261129-090000-000000", [eval_row("q1", 0.1, 1.0)])
-    newest = _save_run(gui_home, "gui-20261130-100000-000000",
+        window: MainWindow, qtbot: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+    from rag_desktop import config
+
+    home = config.home_dir()  # this test's own home (tests/conftest.py)
+    _save_run(home, "gui-20261129-090000-000000", [eval_row("q1", 0.1, 1.0)])
+    newest = _save_run(home, "gui-20261130-100000-000000",
                        [eval_row("q1", 0.8, 1.0), eval_row("q2", 0.6, 2.0)])
-    (gui_home / "evaluations" / "gui-20261201-000000-000000").mkdir()  # a run with no rows
-    found = latest_run(gui_home / "evaluations")
+    (home / "evaluations" / "gui-20261201-000000-000000").mkdir()  # a run with no rows
+    found = latest_run(home / "evaluations")
     assert found is not None and len(found.rows) == 2
     on_gui_thread: list[bool] = []
 
@@ -210,8 +213,6 @@ def test_the_last_saved_evaluation_is_reloaded_off_the_gui_thread(
     monkeypatch.setattr(saved_runs, "latest_run", spy)
     failures: list[str] = []
     window.client.failed.connect(lambda _job_id, message: failures.append(message))
-    for n in ("started", "finished", "failed"):
-        getattr(window.client, n).connect(lambda *a, n=n: print("EV", n, a, flush=True))
     with qtbot.waitSignal(window.client.eval_restored, timeout=60000):
         window.client.restore_evaluation()
     assert not failures
