@@ -35,6 +35,7 @@ class NoModelError(Exception):
 
 
 TokenCallback = Callable[[str], None]
+SourcesCallback = Callable[[list[Source]], None]
 
 
 class Pipeline:
@@ -98,17 +99,23 @@ class Pipeline:
         self, question: str, *, on_token: TokenCallback | None = None,
         cancel: CancelToken | None = None, k: int | None = None,
         bm25_weight: float | None = None, use_cache: bool = True, fusion: str | None = None,
+        on_sources: SourcesCallback | None = None,
     ) -> Answer:
-        """Answer `question` from the library, streaming text pieces to `on_token`."""
+        """Answer `question` from the library, streaming text pieces to `on_token`.
+
+        `on_sources` gets the sources as soon as retrieval returns, before the model starts,
+        so a front end can show them while the answer streams.
+        """
         return self._answer(question, question, on_token=on_token, cancel=cancel,
                             retrieval=self.settings_for(k, bm25_weight, fusion),
-                            use_cache=use_cache)
+                            use_cache=use_cache, on_sources=on_sources)
 
     def ask_turn(
         self, question: str, turns: Sequence[Turn] = (), *, on_token: TokenCallback | None = None,
         cancel: CancelToken | None = None, k: int | None = None,
         bm25_weight: float | None = None, fusion: str | None = None,
         strategy: str | None = None, use_cache: bool = True,
+        on_sources: SourcesCallback | None = None,
     ) -> Turn:
         """Answer `question` as the next turn after `turns` (oldest first) of a conversation.
 
@@ -130,7 +137,8 @@ class Pipeline:
         gate_query = prepend(turns[-1].query, question) if turns else None
         answer = self._answer(question, standalone.query, on_token=on_token, cancel=cancel,
                               retrieval=retrieval, use_cache=use_cache and not turns,
-                              previous=previous, history=history, gate_query=gate_query)
+                              previous=previous, history=history, gate_query=gate_query,
+                              on_sources=on_sources)
         settings = {"retrieval": asdict(retrieval), "generation": asdict(self.generation),
                     "conversation": asdict(self.conversation)}
         return Turn(question, standalone.query, answer, strategy, settings,
@@ -148,7 +156,7 @@ class Pipeline:
         self, question: str, query: str, *, on_token: TokenCallback | None,
         cancel: CancelToken | None, retrieval: RetrievalSettings, use_cache: bool,
         previous: Sequence[Source] = (), history: Sequence[tuple[str, str]] = (),
-        gate_query: str | None = None,
+        gate_query: str | None = None, on_sources: SourcesCallback | None = None,
     ) -> Answer:
         """Retrieve `query` (fused with `previous` sources), answer `question` after `history`;
         the relevance gate may also judge `gate_query` (a follow-up with its context)."""
@@ -162,6 +170,8 @@ class Pipeline:
         if cache_key is not None and self.cache is not None:
             hit = self.cache.get(cache_key)
             if hit is not None:
+                if on_sources is not None:
+                    on_sources(list(hit.sources))
                 return self._from_cache(hit, t0, on_token)
         result = self.library.search(query, k=retrieval.k, bm25_weight=retrieval.bm25_weight,
                                      k_per_leg=retrieval.k_per_leg, fusion=retrieval.fusion,
@@ -169,6 +179,8 @@ class Pipeline:
                                      one_chunk_per_page=retrieval.one_chunk_per_page,
                                      leg_seats=retrieval.leg_seats)
         sources = merge_sources([Source.from_hit(h) for h in result.hits], previous, retrieval.k)
+        if on_sources is not None:
+            on_sources(list(sources))
         if retrieval.gate and not self._relevant(result, gate_query, retrieval):
             return self._refuse(question, sources, result.retrieval_s, t0, on_token)
         rendered, dropped, dropped_turns = self._budgeted(question, sources, history)

@@ -56,6 +56,17 @@ def test_answer_cites_the_page_that_holds_the_answer(pipe: Pipeline) -> None:
     assert answer.dropped_turns == 0 and answer.to_json()["dropped_turns"] == 0  # no history
 
 
+def test_sources_arrive_before_the_first_token(pipe: Pipeline) -> None:
+    events: list[tuple[str, object]] = []
+    answer = pipe.ask("How often should I run the descaling program?", use_cache=False,
+                      on_token=lambda piece: events.append(("token", piece)),
+                      on_sources=lambda sources: events.append(("sources", sources)))
+    assert events[0][0] == "sources" and events[1][0] == "token"
+    assert [kind for kind, _ in events].count("sources") == 1
+    shown = events[0][1]
+    assert isinstance(shown, list) and shown[: len(answer.sources)] == answer.sources
+
+
 def test_context_budget_drops_the_lowest_ranked_chunks(pipe: Pipeline) -> None:
     q = "descaling"
     full = pipe.ask(q, k=4, use_cache=False)

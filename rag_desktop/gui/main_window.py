@@ -244,7 +244,7 @@ class MainWindow(QMainWindow):
 
     def _on_started(self, job_id: int) -> None:
         job = self.client.jobs.get(job_id)
-        if job is None:
+        if job is None or job.kind is JobKind.RESTORE_EVAL:  # quick, and no news to the user
             return
         self.statusBar().showMessage(self.startup.describe(job))
         if job.id in self.startup.jobs:  # also where the answer will appear, until it is ready
