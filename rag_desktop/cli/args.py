@@ -6,33 +6,8 @@ import argparse
 from typing import Any
 
 from rag_desktop import __version__, config
-
-
-def _library(p: argparse.ArgumentParser) -> None:
-    p.add_argument("--library", metavar="DIR", help="library folder (default: the 'default' "
-                   "library under the user data dir; RAG_DESKTOP_HOME moves it)")
-
-
-def _retrieval(p: argparse.ArgumentParser) -> None:
-    r = config.RetrievalSettings()
-    p.add_argument("-k", type=int, default=r.k, help=f"chunks to return (default {r.k})")
-    p.add_argument("--bm25-weight", type=float, default=r.bm25_weight,
-                   help=f"BM25 weight w; dense gets 1-w (default {r.bm25_weight})")
-    p.add_argument("--fusion", choices=["convex", "rrf"], default=r.fusion,
-                   help="'convex': normalised scores, one chunk per page, each leg's best kept "
-                   "(the measured default); 'rrf': LangChain's EnsembleRetriever as the design "
-                   f"card specifies it (docs/retrieval.md); default {r.fusion}")
-    p.add_argument("--no-gate", action="store_true",
-                   help="never refuse before asking the model, even when nothing relevant is found")
-
-
-def retrieval_settings(args: argparse.Namespace) -> config.RetrievalSettings:
-    """The retrieval settings that the common flags ask for."""
-    from dataclasses import replace
-
-    settings = replace(config.RetrievalSettings(), k=args.k, bm25_weight=args.bm25_weight,
-                       gate=not args.no_gate)
-    return config.with_fusion(settings, args.fusion)
+from rag_desktop.cli.options import add_library as _library
+from rag_desktop.cli.options import add_retrieval as _retrieval
 
 
 def _add(sub: Any, name: str, handler: Any, help_: str) -> argparse.ArgumentParser:
@@ -119,4 +94,4 @@ def _register_extensions(sub: Any) -> None:
     from rag_desktop.cli import evaluate as cli_eval
 
     cli_eval.register(sub)
-    cli_chat.register(sub, _library, _retrieval)
+    cli_chat.register(sub)

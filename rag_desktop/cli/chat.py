@@ -13,16 +13,17 @@ from pathlib import Path
 from typing import Any
 
 from rag_desktop import config
+from rag_desktop.cli.options import add_library, add_retrieval, library_dir, retrieval_settings
 
 
-def register(sub: Any, library: Any, retrieval: Any) -> None:
+def register(sub: Any) -> None:
     """Add `chat` and `conversations` to the sub-command parser."""
     p = sub.add_parser("chat", help="a conversation in the terminal: /new /sources /model /save")
     p.set_defaults(handler=cmd_chat)
-    library(p)
+    add_library(p)
     p.add_argument("--model", default=config.DEFAULT_MODEL_ID, metavar="ID")
     p.add_argument("--conversation", metavar="ID", help="continue a saved conversation")
-    retrieval(p)
+    add_retrieval(p)
     p.add_argument("--max-tokens", type=int, default=None, metavar="N")
     p = sub.add_parser("conversations", help="list saved conversations, or export one")
     p.set_defaults(handler=cmd_conversations)
@@ -71,8 +72,6 @@ def cmd_chat(args: argparse.Namespace) -> int:
 
     from rag_desktop.chat.service import ChatRepl
     from rag_desktop.chat.store import ConversationStore
-    from rag_desktop.cli.args import retrieval_settings
-    from rag_desktop.cli.main import library_dir
     from rag_desktop.session import open_session
 
     generation = config.GenerationSettings()

@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Any
 
 from rag_desktop import config
+from rag_desktop.cli.options import library_dir
 from rag_desktop.cli.progress import ProgressBar
 from rag_desktop.progress import Cancelled, CancelToken
 
@@ -31,11 +32,6 @@ def _bad_input_errors() -> tuple[type[BaseException], ...]:
     return (DocumentError, LibraryError, UnknownModelError, ModelUnavailableError, GGUFError,
             LLMError, UnknownEmbeddingModelError, DownloadError, FileNotFoundError,
             *not_found_errors())
-
-
-def library_dir(args: argparse.Namespace) -> Path:
-    """--library DIR, else the "default" library under the per-user data dir."""
-    return Path(args.library).expanduser() if args.library else config.default_library_dir()
 
 
 def open_library(args: argparse.Namespace, create: bool = True) -> Any:
@@ -110,7 +106,7 @@ def cmd_search(args: argparse.Namespace) -> int:
     """Hybrid search; prints ranked chunks with their BM25, dense and fused scores."""
     from rag_desktop import gate
     from rag_desktop.answer import Source
-    from rag_desktop.cli.args import retrieval_settings
+    from rag_desktop.cli.options import retrieval_settings
 
     lib = open_library(args, create=False)
     r = retrieval_settings(args)
@@ -142,7 +138,7 @@ def cmd_search(args: argparse.Namespace) -> int:
 
 def cmd_ask(args: argparse.Namespace) -> int:
     """Answer a question; streams to stdout, then prints sources and timings."""
-    from rag_desktop.cli.args import retrieval_settings
+    from rag_desktop.cli.options import retrieval_settings
     from rag_desktop.session import open_session
 
     generation = config.GenerationSettings()

@@ -16,7 +16,6 @@ import functools
 import json
 import logging
 from collections.abc import Callable
-from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Concatenate, ParamSpec
@@ -25,6 +24,7 @@ from PySide6.QtCore import QObject, Signal, Slot
 
 from rag_desktop.gui.files import normal_permissions
 from rag_desktop.gui.jobs import Job, JobKind
+from rag_desktop.gui.messages import AskResult, EvalRequest, EvalResult
 from rag_desktop.gui.params import Params
 from rag_desktop.gui.worker_setup import (
     batch_priority,
@@ -35,8 +35,7 @@ from rag_desktop.gui.worker_setup import (
 from rag_desktop.progress import Cancelled
 
 if TYPE_CHECKING:  # the GUI imports the heavy core lazily, in the worker thread
-    from rag_desktop.answer import Answer
-    from rag_desktop.evaluation.results import EvalRow, SummaryRow
+    from rag_desktop.evaluation.results import EvalRow
     from rag_desktop.gui.history import HistoryEntry
     from rag_desktop.library.library import Library
     from rag_desktop.llm.client import ModelInfo
@@ -45,40 +44,6 @@ if TYPE_CHECKING:  # the GUI imports the heavy core lazily, in the worker thread
 log = logging.getLogger(__name__)
 P = ParamSpec("P")
 SessionFactory = Callable[[], "Session"]
-
-
-@dataclass(frozen=True)
-class AskResult:
-    """An answer with the optional reference answer and its cosine similarity."""
-
-    answer: Answer
-    reference: str = ""
-    cosine: float | None = None
-
-
-@dataclass(frozen=True)
-class EvalRequest:
-    """What the Evaluate tab asks for."""
-
-    questions: Path
-    models: list[str]
-    bm25_weights: list[float]
-    k: int
-    max_tokens: int
-    limit: int | None = None
-    out_dir: Path | None = None
-    fusions: list[str] = field(default_factory=lambda: ["convex"])
-    extra: dict[str, Any] = field(default_factory=dict)
-
-
-@dataclass(frozen=True)
-class EvalResult:
-    """Rows of one evaluation run, its summary, and whether it was cancelled."""
-
-    rows: list[EvalRow]
-    summary: list[SummaryRow]
-    cancelled: bool
-    run_info: dict[str, Any]
 
 
 def default_out_dir() -> Path:

@@ -18,10 +18,10 @@ from PySide6.QtWidgets import (
 
 from rag_desktop import samples
 from rag_desktop.gui.client import EngineClient
-from rag_desktop.gui.engine import AskResult, EvalRequest, EvalResult
 from rag_desktop.gui.files import Folders
 from rag_desktop.gui.history import HistoryEntry
 from rag_desktop.gui.jobs import Job, JobKind
+from rag_desktop.gui.messages import AskResult, EvalRequest, EvalResult
 from rag_desktop.gui.panels.about import show_about
 from rag_desktop.gui.panels.ask import AskPanel
 from rag_desktop.gui.panels.evaluation import EvalPanel

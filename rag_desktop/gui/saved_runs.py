@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
-    from rag_desktop.gui.engine import EvalResult
+    from rag_desktop.gui.messages import EvalResult
 
 log = logging.getLogger(__name__)
 PREFIX = "gui-"
@@ -40,7 +40,7 @@ def load_run(folder: Path) -> EvalResult:
     """One saved run as the Evaluate tab shows it (EvalError when results.csv is not ours)."""
     from rag_desktop.evaluation.reports import read_results
     from rag_desktop.evaluation.results import summarize
-    from rag_desktop.gui.engine import EvalResult
+    from rag_desktop.gui.messages import EvalResult
 
     rows = read_results(folder / "results.csv")
     info_file = folder / "run.json"

@@ -26,8 +26,8 @@ from PySide6.QtWidgets import (
 )
 
 from rag_desktop.config import parse_weights
-from rag_desktop.gui.engine import EvalRequest, EvalResult
 from rag_desktop.gui.files import Folders
+from rag_desktop.gui.messages import EvalRequest, EvalResult
 from rag_desktop.gui.panels.charts import EvalCharts
 from rag_desktop.gui.table_models import (
     SORT_ROLE,
