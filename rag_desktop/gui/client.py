@@ -35,6 +35,7 @@ class EngineClient(QObject):
     model_unloaded = Signal(str)
     catalog_changed = Signal(list)
     token = Signal(int, str)
+    sources_found = Signal(int, list)
     answered = Signal(int, object)
     eval_row = Signal(int, object)
     eval_finished = Signal(int, object)

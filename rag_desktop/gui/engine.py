@@ -103,6 +103,7 @@ class Engine(QObject):
     model_unloaded = Signal(str)  # the chosen model id, when the runner no longer holds it
     catalog_changed = Signal(list)  # [ModelEntry]
     token = Signal(int, str)  # job id, streamed piece
+    sources_found = Signal(int, list)  # job id, [Source]: retrieval is done, the model starts
     answered = Signal(int, object)  # job id, AskResult
     eval_row = Signal(int, object)  # job id, EvalRow
     eval_finished = Signal(int, object)  # job id, EvalResult
@@ -248,7 +249,8 @@ class Engine(QObject):
                                      use_cache=False)
         answer = pipe.ask(question, on_token=lambda piece: self.token.emit(job.id, piece),
                           cancel=job.cancel_token, k=self.params.k,
-                          bm25_weight=self.params.bm25_weight, use_cache=False)
+                          bm25_weight=self.params.bm25_weight, use_cache=False,
+                          on_sources=lambda found: self.sources_found.emit(job.id, found))
         cosine = None
         if reference.strip() and answer.text:
             from rag_desktop.evaluation.scoring import cosine as cosine_of
@@ -336,5 +338,5 @@ class Engine(QObject):
 
 OUT_SIGNALS = ("started", "finished", "failed", "progress", "library_opened", "library_details",
                "documents_changed", "ingest_finished", "model_loaded", "model_unloaded",
-               "catalog_changed", "token", "answered", "eval_row", "eval_finished", "exported",
-               "eval_restored")
+               "catalog_changed", "token", "sources_found", "answered", "eval_row",
+               "eval_finished", "exported", "eval_restored")

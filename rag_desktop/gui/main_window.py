@@ -7,14 +7,7 @@ from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import QByteArray, QSettings
 from PySide6.QtGui import QAction, QCloseEvent, QDragEnterEvent, QDropEvent, QKeySequence
-from PySide6.QtWidgets import (
-    QFileDialog,
-    QMainWindow,
-    QTabWidget,
-    QToolBar,
-    QVBoxLayout,
-    QWidget,
-)
+from PySide6.QtWidgets import QFileDialog, QMainWindow, QTabWidget, QToolBar, QVBoxLayout, QWidget
 
 from rag_desktop import samples
 from rag_desktop.gui.client import EngineClient
@@ -152,6 +145,7 @@ class MainWindow(QMainWindow):
         e.model_unloaded.connect(self._on_model_unloaded)
         e.catalog_changed.connect(self._on_catalog)
         e.token.connect(self._on_token)
+        e.sources_found.connect(self._on_sources)
         e.answered.connect(self._on_answered)
         e.eval_row.connect(lambda _job_id, row: self.eval_panel.add_row(row))
         e.eval_finished.connect(self._on_eval_finished)
@@ -315,6 +309,10 @@ class MainWindow(QMainWindow):
     def _on_token(self, job_id: int, piece: str) -> None:
         if job_id == self._ask_job:
             self.ask_panel.append_token(piece)
+
+    def _on_sources(self, job_id: int, found: list[Any]) -> None:
+        if job_id == self._ask_job:
+            self.ask_panel.show_sources(found)
 
     def _on_answered(self, job_id: int, result: AskResult) -> None:
         if job_id == self._ask_job:

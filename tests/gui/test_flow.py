@@ -92,11 +92,13 @@ def test_ask_streams_tokens(window: MainWindow, qtbot: Any) -> None:
         qtbot.keyClick(panel.question, Qt.Key.Key_Return, Qt.KeyboardModifier.ControlModifier)
         qtbot.waitUntil(lambda: panel.tokens_seen >= 2, timeout=600000)
         streamed = panel.answer.toPlainText()
+        sources_while_streaming = panel.sources.rowCount()
     state["ask_gap"] = probe.stop()
     state["ask_where"] = probe.where
     print(f"generation: longest GUI gap {probe.max_gap * 1000:.0f} ms over {probe.ticks} ticks")
     answer = blocker.args[1].answer
     assert streamed and panel.tokens_seen > 2  # text was on screen before the answer was final
+    assert sources_while_streaming > 0  # the sources came with retrieval, not with the answer
     assert answer.text and streamed.strip() in answer.text
     assert "tok/s" in panel.metrics.text() and answer.model.id in panel.metrics.text()
     state["answer"] = answer

@@ -194,6 +194,11 @@ class AskPanel(QWidget):
         self.pdf.clear()  # the last answer's page must not stand beside the new sources
         self.set_running(True)
 
+    def show_sources(self, sources: list[Any]) -> None:
+        """The sources, as soon as retrieval returns: the reader can look while it streams."""
+        self.sources.set_rows(sources)
+        self.metrics.setText("<i>Generating…</i>")
+
     def append_token(self, piece: str) -> None:
         """Add one streamed piece at the end of the answer."""
         self.tokens_seen += 1
