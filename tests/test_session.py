@@ -49,7 +49,9 @@ def test_an_evaluation_reuses_the_sessions_runner_and_restores_its_model(
         session: Session, dev_library, tmp_path: Path,  # type: ignore[no-untyped-def]
         monkeypatch: pytest.MonkeyPatch) -> None:
     pid = session.llm.runner_pid
-    assert pid is not None and [p.pid for p in runner_processes()] == [pid]
+    # Runners that other tests' fixtures still hold are not this session's concern.
+    others = {p.pid for p in runner_processes()} - {pid}
+    assert pid is not None and pid in {p.pid for p in runner_processes()}
     opened: list[Path] = []
     real_open = library_module.Library.open.__func__  # type: ignore[attr-defined]
 
@@ -62,7 +64,7 @@ def test_an_evaluation_reuses_the_sessions_runner_and_restores_its_model(
 
     def on_row(row: EvalRow) -> None:
         assert not row.error, row.error
-        seen.append([p.pid for p in runner_processes()])
+        seen.append(sorted({p.pid for p in runner_processes()} - others))
 
     cfg = EvalConfig(library=dev_library.path, questions=load_questions(dev_questions()),
                      models=[SECOND_MODEL_ID, DEFAULT_MODEL_ID], out_dir=tmp_path / "out",
