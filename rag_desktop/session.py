@@ -146,6 +146,12 @@ def open_session(
     reads the indexes: on a cold start the two take about as long as each other
     (docs/performance.md, cold start).
     """
+    # What the model-load thread imports is imported here first, so that the two threads never
+    # import at once: CPython's import-deadlock avoidance can then hand one of them a half
+    # initialised module, and the frozen app once failed to start `ask` that way.
+    import gguf  # noqa: F401
+    import psutil  # noqa: F401
+
     session = Session.create(use_cache)
     session.generation = generation or GenerationSettings()
     session.retrieval = retrieval or RetrievalSettings()
