@@ -6,6 +6,7 @@ clicked, a three-question evaluation. Run offscreen (`make screenshots` sets QT_
 
 from __future__ import annotations
 
+import os
 import sys
 from pathlib import Path
 from typing import Any
@@ -83,10 +84,24 @@ def _evaluate(window: Any) -> None:
     panel.tabs.setCurrentIndex(0)
 
 
+MAX_LOAD = 1.5  # above it the pictures show a slow machine, not the app (say --force to go on)
+
+
 def main(argv: list[str] | None = None) -> int:
-    """Write library.png, ask.png, evaluate.png, evaluate-charts.png, settings.png to DIR."""
+    """Write library.png, ask.png, evaluate.png, evaluate-charts.png, settings.png to DIR,
+    and CAPTIONS.md with the date and the load average they were taken at.
+
+    Refuses (exit 2) above a load average of MAX_LOAD unless --force is given.
+    """
     args = sys.argv[1:] if argv is None else argv
+    force = "--force" in args
+    args = [a for a in args if a != "--force"]
     out = Path(args[0] if args else "docs/screenshots")
+    load = os.getloadavg()[0]
+    if load > MAX_LOAD and not force:
+        print(f"the load average is {load:.2f} (above {MAX_LOAD}): the pictures would show a "
+              "busy machine's timings; wait for it to settle, or pass --force", file=sys.stderr)
+        return 2
     out.mkdir(parents=True, exist_ok=True)
     from rag_desktop import config
     from rag_desktop.gui.app import make_app, open_settings
@@ -115,7 +130,20 @@ def main(argv: list[str] | None = None) -> int:
     dialog.close()
     window.close()
     QApplication.processEvents()
+    _write_captions(out, load)
     return 0
+
+
+def _write_captions(out: Path, load_before: float) -> None:
+    """CAPTIONS.md: when and at what load the pictures were taken, so timings can be judged."""
+    from datetime import UTC, datetime
+
+    from rag_desktop.fsutil import atomic_write_text
+
+    stamp = datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC")
+    atomic_write_text(out / "CAPTIONS.md", (
+        f"Taken {stamp} by `make screenshots` on {os.cpu_count()} CPUs; load average "
+        f"{load_before:.2f} before, {os.getloadavg()[0]:.2f} after.\n"))
 
 
 if __name__ == "__main__":
