@@ -4,8 +4,8 @@ Three sides run as fresh processes, interleaved (seed, seed with saved index, ap
 unrecorded warm-up round that fills the OS file cache for all. Same PDF, same MiniLM, same GGUF,
 same question, same answer length (--max-tokens).
 - seed: seed 004's script as it was: it re-reads and re-embeds the PDF on every start;
-- seed, saved index: the same script with its FAISS index saved once beforehand (LangChain
-  `save_local`, in a temp folder, not timed) and loaded on every start (`load_local`): the fair
+- seed, saved index: the same script with its FAISS index saved once beforehand (the FAISS file
+  and a JSON docstore, in a temp folder, not timed) and loaded on every start: the fair
   baseline, since it does the same work as the app (open an index, load the models, answer);
 - app: re-opens a library built once beforehand (not timed).
 

@@ -4,8 +4,9 @@ PyPDFLoader -> RecursiveCharacterTextSplitter -> HuggingFaceEmbeddings (the pack
 -> FAISS + BM25Retriever -> EnsembleRetriever [0.3, 0.7] -> LangChain `LlamaCpp` with its defaults.
 
 With `--index-dir DIR` it is the fair baseline for a cold start on an existing library: the same
-script with its FAISS index kept between starts. The first run writes DIR with LangChain's
-`FAISS.save_local`; later runs `FAISS.load_local` it and build BM25 from the stored chunks, so
+script with its FAISS index kept between starts. The first run writes DIR: what LangChain's
+`FAISS.save_local` keeps, with the docstore as JSON instead of its pickle; later runs read it back
+into LangChain's `FAISS` and build BM25 from the stored chunks, so
 neither the PDF nor its embeddings are computed again. Only the embedder (for the query) and the
 model are loaded. The app never reads this format.
 
@@ -105,19 +106,13 @@ class SeedPipeline:
         faiss_store = FAISS.from_documents(chunks, embeddings)
         self._mark("embed_index")
         if index_dir is not None:
-            faiss_store.save_local(str(index_dir))
+            _save_index(faiss_store, index_dir)
             self._mark("index_saved")
         return faiss_store
 
     def _load_index(self, index_dir: Path, embeddings: Any) -> tuple[Any, list[Any]]:
         """The index that an earlier run saved, and its chunks (from its docstore)."""
-        from langchain_community.vectorstores import FAISS
-
-        # load_local unpickles the docstore, so LangChain asks for consent. Acceptable here only:
-        # it is the seed script's own format, in a temp folder this benchmark has just written.
-        # The app never unpickles anything.
-        faiss_store = FAISS.load_local(str(index_dir), embeddings,
-                                       allow_dangerous_deserialization=True)
+        faiss_store = _load_saved_index(index_dir, embeddings)
         ids = faiss_store.index_to_docstore_id
         chunks = [faiss_store.docstore.search(ids[i]) for i in range(len(ids))]
         self.n_chunks = len(chunks)
@@ -184,3 +179,36 @@ def main(argv: list[str] | None = None) -> int:
 
 if __name__ == "__main__":
     sys.exit(main())
+
+
+def _save_index(faiss_store: Any, index_dir: Path) -> None:
+    """What LangChain's save_local keeps, without its pickle: the FAISS index file, and the
+    docstore and id map as JSON (nothing is ever unpickled, not even in a benchmark)."""
+    import json
+
+    import faiss
+
+    index_dir.mkdir(parents=True, exist_ok=True)
+    faiss.write_index(faiss_store.index, str(index_dir / "index.faiss"))
+    ids = faiss_store.index_to_docstore_id
+    docs = {ids[i]: faiss_store.docstore.search(ids[i]) for i in range(len(ids))}
+    (index_dir / "docstore.json").write_text(json.dumps({
+        "ids": [ids[i] for i in range(len(ids))],
+        "docs": {k: {"id": d.id, "page_content": d.page_content, "metadata": d.metadata}
+                 for k, d in docs.items()}}), encoding="utf-8")
+
+
+def _load_saved_index(index_dir: Path, embeddings: Any) -> Any:
+    """The store _save_index wrote, rebuilt as LangChain's FAISS: the same work as load_local
+    (read the index, rebuild the docstore) minus the unpickling."""
+    import json
+
+    import faiss
+    from langchain_community.docstore.in_memory import InMemoryDocstore
+    from langchain_community.vectorstores import FAISS
+    from langchain_core.documents import Document
+
+    saved = json.loads((index_dir / "docstore.json").read_text(encoding="utf-8"))
+    docstore = InMemoryDocstore({k: Document(**v) for k, v in saved["docs"].items()})
+    return FAISS(embeddings, faiss.read_index(str(index_dir / "index.faiss")), docstore,
+                 dict(enumerate(saved["ids"])))

@@ -139,3 +139,22 @@ def test_common_args_default_to_quick() -> None:
     args = ap.parse_args([])
     assert common.repeats(args, quick=2, full=5) == 2
     assert common.repeats(ap.parse_args(["--full"]), quick=2, full=5) == 5
+
+
+def test_the_seed_baselines_saved_index_round_trips_without_a_pickle(tmp_path: Path) -> None:
+    from langchain_community.embeddings import FakeEmbeddings
+    from langchain_community.vectorstores import FAISS
+    from langchain_core.documents import Document
+
+    from benchmarks.baseline_seed import _load_saved_index, _save_index
+
+    emb = FakeEmbeddings(size=8)
+    store = FAISS.from_documents([Document(page_content=f"chunk {i}", metadata={"page": i})
+                                  for i in range(5)], emb)
+    _save_index(store, tmp_path / "idx")
+    assert sorted(p.name for p in (tmp_path / "idx").iterdir()) == ["docstore.json", "index.faiss"]
+    again = _load_saved_index(tmp_path / "idx", emb)
+    query = emb.embed_query("chunk 2")
+    assert again.index.ntotal == 5
+    assert again.similarity_search_by_vector(query, k=5) == store.similarity_search_by_vector(
+        query, k=5)
