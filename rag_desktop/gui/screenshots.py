@@ -107,6 +107,7 @@ def main(argv: list[str] | None = None) -> int:
     from rag_desktop.gui.app import make_app, open_settings
     from rag_desktop.gui.main_window import MainWindow
     from rag_desktop.gui.panels.settings import SettingsDialog
+    from rag_desktop.gui.status import offload_supported
 
     config.set_offline(True)
     make_app([])
@@ -124,7 +125,9 @@ def main(argv: list[str] | None = None) -> int:
     grab(window, out / "evaluate.png")
     window.eval_panel.tabs.setCurrentIndex(2)
     grab(window, out / "evaluate-charts.png")
-    dialog = SettingsDialog(window.params, [window.params.embedding_model], window)
+    # As the window opens it: the GPU-layers row says what this llama.cpp build can do.
+    dialog = SettingsDialog(window.params, [window.params.embedding_model], window,
+                            gpu_offload=offload_supported(window.model_info))
     dialog.show()
     grab(dialog, out / "settings.png")
     dialog.close()
