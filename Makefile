@@ -39,6 +39,12 @@ soak: setup
 screenshots: setup
 	QT_QPA_PLATFORM=offscreen $(PY) -m rag_desktop.gui.screenshots docs/screenshots
 
+# The Korean UI: refresh rag_desktop/gui/translations/rag_desktop_ko.ts from the source (lupdate),
+# fill it from translations/ko.json, build the .qm (lrelease); lists strings that lack Korean.
+.PHONY: translations
+translations: setup
+	$(PY) -m rag_desktop.gui.i18n --update
+
 clean:
 	rm -rf $(VENV) build dist *.egg-info .pytest_cache .mypy_cache .ruff_cache
 

@@ -103,6 +103,19 @@ class Answer:
         return out
 
 
+def page_ref(page: int, label: str | None) -> str:
+    """A page as every view and export names it: the printed label, with the PDF's own page
+    number after it where the two differ ("ix (PDF p. 14)"); just the number otherwise."""
+    if not label or label == str(page):
+        return str(page)
+    return f"{label} (PDF p. {page})"
+
+
+def source_ref(source: Source) -> str:
+    """'file p. ix (PDF p. 14)': a source in the sources lists, copies and exports."""
+    return f"{source.file} p. {page_ref(source.page, source.page_label)}"
+
+
 def passage_label(source: Source) -> str:
     """How a passage is named in the prompt and in citations: 'file p. label'."""
     return f"{source.file} p. {source.page_label or source.page}"

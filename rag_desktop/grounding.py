@@ -18,6 +18,7 @@ SUPPORT_THRESHOLD = 0.6
 # sentences also end at 다. 요. 죠. 까? even with no space after them, since text copied from
 # PDFs often lost its word spaces ("…정렬됩니다.각주는…").
 _SENTENCE_END = re.compile(r"(?<=[.!?。！？])\s+|\n+|(?<=[다요죠까][.!?])(?=[^\s.!?])")
+_MARK = re.compile(r"\[(\d{1,2})\]")  # one citation the view turns into a link
 _CITATION = re.compile(r"\[\s*\d+(?:\s*[,;–-]\s*\d+)*\s*\]")
 _ENUMERATOR = re.compile(r"^\W*(?:\d{1,3}|[a-zA-Z]|[ivx]{1,4}|e\.g|i\.e|etc)[.)]?$", re.IGNORECASE)
 
@@ -139,3 +140,49 @@ def grounded(answer_text: str, passages: Sequence[str],
         return Grounding(None, [])
     share = sum(1 for s in sentences if s.supported) / len(sentences)
     return Grounding(share, sentences)
+
+
+def citation_marks(text: str, n_sources: int) -> list[tuple[int, int, int]]:
+    """The model's own citations in `text`: (start, end, n) for every "[n]" naming one of the
+    `n_sources` passages, in order ("[7]" with five passages is not a citation)."""
+    return [(m.start(), m.end(), int(m.group(1))) for m in _MARK.finditer(text)
+            if 1 <= int(m.group(1)) <= n_sources]
+
+
+def best_passage(sentence: str, passages: Sequence[str],
+                 threshold: float = SUPPORT_THRESHOLD) -> int | None:
+    """The 1-based passage that alone supports `sentence` best, or None when none reaches
+    `threshold` (the earliest, i.e. best-ranked, passage wins a tie)."""
+    best, best_score = None, 0.0
+    for n, passage in enumerate(passages, start=1):
+        score = lexical_score(sentence, content_tokens(passage)) or 0.0
+        if score > best_score:
+            best, best_score = n, score
+    return best if best_score >= threshold else None
+
+
+def with_citations(text: str, passages: Sequence[str]) -> str:
+    """`text` with inline citations: unchanged when the model cited a passage itself, else
+    " [n]" before the end of each sentence that one passage supports (small models often
+    omit them)."""
+    if citation_marks(text, len(passages)) or is_refusal_text(text):
+        return text
+    out, pos = [], 0
+    for sentence in split_sentences(text):
+        at = text.find(sentence, pos)
+        n = best_passage(sentence, passages)
+        if at < 0 or n is None:
+            continue
+        end = at + len(sentence)
+        cut = end - 1 if sentence[-1] in ".!?。！？" else end  # "… directory [1]."
+        out.append(f"{text[pos:cut]} [{n}]")
+        pos = cut
+    out.append(text[pos:])
+    return "".join(out)
+
+
+def is_refusal_text(text: str) -> bool:
+    """Whether `text` is a refusal sentence (no citation is added to one)."""
+    from rag_desktop.language import is_refusal
+
+    return is_refusal(text)

@@ -14,10 +14,11 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from rag_desktop import config
-from rag_desktop.config import GenerationSettings, RetrievalSettings
+from rag_desktop.config import ConversationSettings, GenerationSettings, RetrievalSettings
 
 if TYPE_CHECKING:
     from rag_desktop.cache import AnswerCache
+    from rag_desktop.chat.store import ConversationStore
     from rag_desktop.library.embeddings import Embedder
     from rag_desktop.library.library import Library
     from rag_desktop.llm.catalog import Catalog
@@ -34,7 +35,8 @@ class Session:
     """Owns the parts every front end shares; close() releases them all.
 
     `retrieval` and `generation` are the settings a plain ask uses; an evaluation passes its
-    own per question without changing them.
+    own per question without changing them. `conversation` says how follow-ups are retrieved
+    and how many earlier turns a prompt carries; the saved conversations open on first use.
     """
 
     llm: LLM
@@ -43,7 +45,11 @@ class Session:
     library: Library | None = None
     retrieval: RetrievalSettings = field(default_factory=RetrievalSettings)
     generation: GenerationSettings = field(default_factory=GenerationSettings)
+    conversation: ConversationSettings = field(default_factory=ConversationSettings)
     _scorer: Embedder | None = None
+    # A model load started in the background (preload_model): (id, settings, its future).
+    _preload: tuple[str, GenerationSettings, Future[ModelInfo]] | None = None
+    _conversations: ConversationStore | None = None
 
     @classmethod
     def create(cls, use_cache: bool = True) -> Session:
@@ -84,8 +90,44 @@ class Session:
         return self.catalog
 
     def load_model(self, model_id: str, generation: GenerationSettings | None = None) -> ModelInfo:
-        """Load a catalog model into the one runner (the previous model is freed first)."""
-        return self.llm.load(self.catalog.get(model_id), generation or self.generation)
+        """Load a catalog model into the one runner (the previous model is freed first).
+
+        When preload_model started this very load, wait for it (its error is this one's).
+        """
+        settings = generation or self.generation
+        preload, self._preload = self._preload, None
+        if preload is not None:
+            wanted = preload[:2] == (model_id, settings)
+            if wanted:
+                return preload[2].result()
+            _settle(preload[2])
+        return self.llm.load(self.catalog.get(model_id), settings)
+
+    def preload_model(self, model_id: str, generation: GenerationSettings | None = None) -> None:
+        """Start loading a catalog model now, in a background thread; returns at once.
+
+        The runner loads it in its own process while this one opens the library. Every later
+        use of the model waits for it first: load_model, pipeline, keeping_model and close.
+        UnknownModelError (raised here) for an id the catalog does not know.
+        """
+        # What the model-load thread imports is imported here first, so that two threads never
+        # import at once: CPython's import-deadlock avoidance can then hand one of them a half
+        # initialised module, and the frozen app once failed to start `ask` that way.
+        import gguf  # noqa: F401
+        import psutil  # noqa: F401
+
+        self.wait_for_model()
+        settings = generation or self.generation
+        entry = self.catalog.get(model_id)
+        pool = ThreadPoolExecutor(1, thread_name_prefix="model-load")
+        self._preload = (model_id, settings, pool.submit(self.llm.load, entry, settings))
+        pool.shutdown(wait=False)  # the thread ends with its one load
+
+    def wait_for_model(self) -> None:
+        """Wait for a background load (preload_model) to end; its error is left for
+        load_model to report, and `llm.info` says whether it succeeded."""
+        if self._preload is not None:
+            _settle(self._preload[2])
 
     def pipeline(self, retrieval: RetrievalSettings | None = None,
                  generation: GenerationSettings | None = None,
@@ -93,9 +135,18 @@ class Session:
         """A pipeline over the session's parts; it borrows them and never closes them."""
         from rag_desktop.pipeline import Pipeline
 
+        self.wait_for_model()
         return Pipeline(library or self.require_library(), self.llm, self.catalog,
                         retrieval or self.retrieval, generation or self.generation,
-                        self.cache if use_cache else None)
+                        self.cache if use_cache else None, self.conversation)
+
+    def conversations(self) -> ConversationStore:
+        """The saved conversations (conversations.sqlite in the user data dir), opened once."""
+        from rag_desktop.chat.store import ConversationStore
+
+        if self._conversations is None:
+            self._conversations = ConversationStore()
+        return self._conversations
 
     def scorer(self, model_id: str | None = None) -> Embedder:
         """The answer-vs-reference embedder, made once and kept (scoring.scorer_model)."""
@@ -110,6 +161,7 @@ class Session:
     @contextlib.contextmanager
     def keeping_model(self) -> Iterator[None]:
         """Run a block that may switch models, then reload the model that was loaded before."""
+        self.wait_for_model()
         before = self.llm.info.id if self.llm.info is not None else None
         try:
             yield
@@ -121,6 +173,8 @@ class Session:
 
     def close(self) -> None:
         """Stop the runner and close the library and the cache."""
+        self.wait_for_model()
+        self._preload = None
         self.llm.close()
         if self.library is not None:
             self.library.close()
@@ -128,6 +182,9 @@ class Session:
         if self.cache is not None:
             self.cache.close()
             self.cache = None
+        if self._conversations is not None:
+            self._conversations.close()
+            self._conversations = None
 
     def __enter__(self) -> Session:
         return self
@@ -146,27 +203,15 @@ def open_session(
     reads the indexes: on a cold start the two take about as long as each other
     (docs/performance.md, cold start).
     """
-    # What the model-load thread imports is imported here first, so that the two threads never
-    # import at once: CPython's import-deadlock avoidance can then hand one of them a half
-    # initialised module, and the frozen app once failed to start `ask` that way.
-    import gguf  # noqa: F401
-    import psutil  # noqa: F401
-
     session = Session.create(use_cache)
     session.generation = generation or GenerationSettings()
     session.retrieval = retrieval or RetrievalSettings()
     try:
-        entry = session.catalog.get(model_id) if model_id is not None else None  # unknown: first
-        with ThreadPoolExecutor(1, thread_name_prefix="model-load") as pool:
-            loading = (pool.submit(session.llm.load, entry, session.generation)
-                       if entry is not None else None)
-            try:
-                session.open_library(library_path).prepare_search()
-            except BaseException:
-                _settle(loading)
-                raise
-            if loading is not None:
-                loading.result()
+        if model_id is not None:  # an unknown id fails here, before the library is opened
+            session.preload_model(model_id)
+        session.open_library(library_path).prepare_search()
+        if model_id is not None:
+            session.load_model(model_id)  # waits for the preload
     except BaseException:
         session.close()
         raise

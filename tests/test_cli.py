@@ -99,7 +99,7 @@ def test_ask_json_with_the_packaged_model(home: Path) -> None:
 def test_ask_streams_then_prints_sources_and_timings(home: Path) -> None:
     r = run("ask", "What is the MAX line?", "--max-tokens", "16", "--no-cache", home=home)
     assert r.returncode == 0, r.stderr
-    assert "Sources:" in r.stdout and "kettle.pdf p.1" in r.stdout and "tok/s" in r.stdout
+    assert "Sources:" in r.stdout and "kettle.pdf p. 1" in r.stdout and "tok/s" in r.stdout
 
 
 def test_models_json() -> None:

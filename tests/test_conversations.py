@@ -120,7 +120,8 @@ def test_csv_export_has_the_gui_columns_and_a_bom(store: ConversationStore,
     assert data.startswith(b"\xef\xbb\xbf") and CSV_FIELDS == GUI_FIELDS
     rows = list(csv.DictReader(io.StringIO(data.decode("utf-8-sig"))))
     assert list(rows[0]) == CSV_FIELDS and len(rows) == 2
-    assert rows[1]["question"] == "윈도우에서는요?" and rows[1]["sources"] == "R-admin.pdf p. 9"
+    assert rows[1]["question"] == "윈도우에서는요?"
+    assert rows[1]["sources"] == "R-admin.pdf p. 9 (PDF p. 14)"  # printed label, then the PDF's
     assert rows[0]["k"] == "4" and rows[0]["bm25_weight"] == "0.3" and rows[0]["model"] == MODEL.id
     assert oct(path.stat().st_mode & 0o777) != oct(0o600)  # the user's usual mode, not a temp's
 
@@ -136,7 +137,8 @@ def test_markdown_export_shows_queries_answers_and_dropped_turns(
     assert text.startswith("# R\n") and "## 2. and how do I undo that?" in text
     assert "*Searched for: How do I install R? and how do I undo that?*" in text
     assert text.count("Searched for") == 1  # a turn retrieved as asked does not repeat itself
-    assert "1 earlier turns did not fit" in text and "- R-admin.pdf p. 9 (fused 0.9000)" in text
+    assert "1 earlier turns did not fit" in text
+    assert "- R-admin.pdf p. 9 (PDF p. 14) (fused 0.9000)" in text
     with pytest.raises(ValueError, match="unknown export format"):
         render(store.get(info.id), "pdf")
 

@@ -332,3 +332,26 @@ def test_the_default_strategy_keeps_an_elliptical_follow_up_past_the_gate(
     assert not turn.answer.refused and turn.answer.timings.completion_tokens > 0
     # the previous turn's best page stays among the candidates of the follow-up
     assert INSTALL_PAGE in [s.page for s in turn.answer.sources]
+
+
+def test_regenerate_asks_a_turn_again_with_another_model_and_keeps_the_first_answer(
+        session: Session, tmp_path: Path) -> None:
+    from rag_desktop.chat.service import ask_in_conversation, regenerate_turn
+
+    pipe = session.pipeline(use_cache=False)
+    with ConversationStore(tmp_path / "c.sqlite") as store:
+        cid, first = ask_in_conversation(pipe, store, FIRST)
+        ask_in_conversation(pipe, store, UNDO, cid)
+        with session.keeping_model():
+            session.load_model("gemma3-270m-q4_k_m")
+            again = regenerate_turn(pipe, store, cid, 2)
+        with pytest.raises(ValueError, match="no turn 3"):
+            regenerate_turn(pipe, store, cid, 3)
+    with ConversationStore(tmp_path / "c.sqlite") as reopened:  # as after a restart
+        turns = reopened.get(cid).turns
+    assert len(turns) == 2 and turns[0] == first and turns[1] == again
+    assert again.question == UNDO and again.answer.model.id == "gemma3-270m-q4_k_m"
+    assert [a.model.id for a in again.earlier] == [DEFAULT_MODEL_ID]
+    # asked with the first turn before it: the kept sources still bring the install page
+    assert INSTALL_PAGE in [s.page for s in again.answer.sources]
+    assert session.llm.info is not None and session.llm.info.id == DEFAULT_MODEL_ID

@@ -14,6 +14,7 @@ import uuid
 from pathlib import Path
 from typing import Any
 
+from rag_desktop.answer import source_ref
 from rag_desktop.chat.turns import Conversation, Turn
 
 # The columns of rag_desktop/gui/history.py's CSV, in its order.
@@ -27,7 +28,7 @@ FORMATS = ("md", "csv")
 
 def source_refs(turn: Turn) -> str:
     """The turn's sources as 'file p. label' separated by '; '."""
-    return "; ".join(f"{s.file} p. {s.page_label or s.page}" for s in turn.answer.sources)
+    return "; ".join(source_ref(s) for s in turn.answer.sources)
 
 
 def csv_row(turn: Turn, reference: str = "", cosine: float | None = None) -> dict[str, Any]:
@@ -73,7 +74,7 @@ def to_markdown(conversation: Conversation) -> str:
             lines += ["", f"*{turn.answer.dropped_turns} earlier turns did not fit in the prompt "
                       "and were left out.*"]
         lines += ["", "Sources:", ""]
-        lines += [f"- {s.file} p. {s.page_label or s.page} (fused {s.fused:.4f})"
+        lines += [f"- {source_ref(s)} (fused {s.fused:.4f})"
                   for s in turn.answer.sources]
         lines.append("")
     return "\n".join(lines)

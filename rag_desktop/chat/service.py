@@ -7,10 +7,11 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from rag_desktop.answer import source_ref
 from rag_desktop.chat.export import render, write_export
 from rag_desktop.chat.store import ConversationStore
 from rag_desktop.chat.turns import Turn
@@ -34,6 +35,24 @@ def ask_in_conversation(pipe: Pipeline, store: ConversationStore, question: str,
     turn = pipe.ask_turn(question, turns, **ask)
     store.append_turn(cid, turn)
     return cid, turn
+
+
+def regenerate_turn(pipe: Pipeline, store: ConversationStore, conversation_id: str, n: int,
+                    **ask: Any) -> Turn:
+    """Ask turn `n` (1-based) of a saved conversation again, with the turns before it as the
+    conversation and the pipeline's current model; the new answer replaces the turn's answer,
+    which is kept in `Turn.earlier` (so two models can be compared on one question).
+
+    Keyword arguments go to Pipeline.ask_turn, as in ask_in_conversation.
+    """
+    turns = store.get(conversation_id).turns
+    if not 1 <= n <= len(turns):
+        raise ValueError(f"the conversation has {len(turns)} turns; there is no turn {n}")
+    old = turns[n - 1]
+    fresh = pipe.ask_turn(old.question, turns[: n - 1], **ask)
+    turn = replace(fresh, earlier=[*old.earlier, old.answer], created_at=old.created_at)
+    store.replace_turn(conversation_id, n, turn)
+    return turn
 
 
 def turn_json(conversation_id: str, turn: Turn) -> dict[str, Any]:
@@ -122,7 +141,7 @@ class ChatRepl:
         if self.last.query != self.last.question:
             self.write(f"searched for: {self.last.query}\n")
         for s in self.last.answer.sources:
-            self.write(f"[{s.rank}] {s.file} p. {s.page_label or s.page}\n")
+            self.write(f"[{s.rank}] {source_ref(s)}\n")
 
     def _model(self, model_id: str) -> None:
         if not model_id:

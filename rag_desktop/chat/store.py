@@ -141,6 +141,17 @@ class ConversationStore:
                              (title, now_iso(), conversation_id))
         return n
 
+    def replace_turn(self, conversation_id: str, n: int, turn: Turn) -> None:
+        """Put `turn` in place of turn `n` (1-based) in one transaction (a regenerated answer)."""
+        data = json.dumps(turn.to_json(), ensure_ascii=False)
+        with self._lock, self._db:
+            changed = self._db.execute("UPDATE turns SET data = ? WHERE conversation_id = ? "
+                                       "AND n = ?", (data, conversation_id, n)).rowcount
+            if not changed:
+                raise ConversationNotFound(f"no turn {n} in conversation {conversation_id!r}")
+            self._db.execute("UPDATE conversations SET updated_at = ? WHERE id = ?",
+                             (now_iso(), conversation_id))
+
     def _change(self, sql: str, params: tuple[object, ...], conversation_id: str) -> None:
         with self._lock, self._db:
             if not self._db.execute(sql, params).rowcount:

@@ -22,7 +22,9 @@ class Turn:
     """One exchange: the user's `question`, the standalone `query` that was retrieved, the
     Answer (sources, model, timings), the follow-up `strategy` asked for and the `rewrite`
     that made the query ("llm" may fall back to "prepend"), the seconds the rewrite took, and
-    the retrieval, generation and conversation settings it ran with (plain JSON values)."""
+    the retrieval, generation and conversation settings it ran with (plain JSON values).
+    `earlier` holds the answers this turn had before it was regenerated, oldest first, so an
+    analyst can compare models on one question."""
 
     question: str
     query: str
@@ -32,12 +34,14 @@ class Turn:
     rewrite: str = "none"
     rewrite_s: float = 0.0
     created_at: str = field(default_factory=now_iso)
+    earlier: list[Answer] = field(default_factory=list)
 
     def to_json(self) -> dict[str, Any]:
         """The stored form: JSON values only (the Answer in answer_from_json's asdict form)."""
         return {"question": self.question, "query": self.query, "strategy": self.strategy,
                 "rewrite": self.rewrite, "rewrite_s": self.rewrite_s, "settings": self.settings,
-                "created_at": self.created_at, "answer": asdict(self.answer)}
+                "created_at": self.created_at, "answer": asdict(self.answer),
+                "earlier": [asdict(a) for a in self.earlier]}
 
 
 def turn_from_json(d: dict[str, Any]) -> Turn:
@@ -45,7 +49,8 @@ def turn_from_json(d: dict[str, Any]) -> Turn:
     return Turn(question=d["question"], query=d["query"], answer=answer_from_json(d["answer"]),
                 strategy=d.get("strategy", "none"), settings=dict(d.get("settings") or {}),
                 rewrite=d.get("rewrite", "none"), rewrite_s=float(d.get("rewrite_s", 0.0)),
-                created_at=d.get("created_at", ""))
+                created_at=d.get("created_at", ""),
+                earlier=[answer_from_json(a) for a in d.get("earlier") or []])
 
 
 @dataclass(frozen=True)

@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Any
 
 from rag_desktop import config
+from rag_desktop.answer import source_ref
 from rag_desktop.cli.options import library_dir
 from rag_desktop.cli.progress import ProgressBar
 from rag_desktop.progress import Cancelled, CancelToken
@@ -185,7 +186,7 @@ def print_answer_footer(answer: Any) -> None:
     print("\n\nClosest passages (nothing here answers the question):" if gated else "\n\nSources:")
     for s in answer.sources:
         section = f"  {s.section}" if s.section else ""
-        print(f"  [{s.rank}] {s.file} p.{s.page_label or s.page}{section}  (fused {s.fused:.4f})")
+        print(f"  [{s.rank}] {source_ref(s)}{section}  (fused {s.fused:.4f})")
     if answer.dropped_chunks:
         print(f"  ({answer.dropped_chunks} lower-ranked chunks dropped to fit the context)")
     m = answer.model

@@ -310,10 +310,42 @@ def _plot_times(rows: list[EvalRow]) -> Any:
     return fig
 
 
-def _plot_summary(summary: list[SummaryRow]) -> Any:
-    """Quality rates per (model, config) on the left, median and p95 time on the right."""
-    labels = [_label(s.model_id, s.config) for s in summary]
-    fig = _new_figure(4 + 2.2 * len(summary), 5.2)
+def summary_labels(summary: list[SummaryRow]) -> tuple[list[str], str]:
+    """Short unique x labels ("M1\nw=0.3\nrrf"), and the key that names each Mi in full.
+
+    Wrapped model ids plus the configuration made labels wider than their slot, so an exported
+    plot-summary.png drew them over each other.
+    """
+    codes: dict[str, str] = {}
+    labels = []
+    for s in summary:
+        code = codes.setdefault(s.model_id, f"M{len(codes) + 1}")
+        fusion = s.config.split("-bm25-")[0] if "-bm25-" in s.config else ""
+        labels.append("\n".join(filter(None, [code, f"w={s.bm25_weight:g}", fusion])))
+    key = "    ".join(f"{code} = {model}" for model, code in codes.items())
+    if len(set(labels)) == len(labels):
+        return labels, key + "\nw = BM25 weight (dense 1 − w); rrf: rank fusion, else convex"
+    labels = [f"C{i}" for i in range(1, len(summary) + 1)]  # configs the short form can't tell
+    return labels, "\n".join(f"C{i} = {s.model_id}, {s.config}"
+                             for i, s in enumerate(summary, start=1))
+
+
+def _untangle_ticks(fig: Any) -> None:
+    """Turn the x labels upright when, drawn level, any two of them would overlap."""
+    fig.canvas.draw()
+    renderer = fig.canvas.get_renderer()
+    boxes = [t.get_window_extent(renderer) for ax in fig.axes for t in ax.get_xticklabels()]
+    if any(min(a.x1, b.x1) > max(a.x0, b.x0) and min(a.y1, b.y1) > max(a.y0, b.y0)
+           for i, a in enumerate(boxes) for b in boxes[i + 1:]):
+        for ax in fig.axes:
+            ax.set_xticks(ax.get_xticks(), [t.get_text().replace("\n", " ")
+                                            for t in ax.get_xticklabels()], rotation=90)
+
+
+def summary_figure(summary: list[SummaryRow]) -> Any:
+    """plot-summary.png: quality per (model, config) left, median and p95 time right."""
+    labels, key = summary_labels(summary)
+    fig = _new_figure(max(9.0, 3 + 1.6 * len(summary)), 5.6)
     left, right = fig.subplots(1, 2, width_ratios=[2, 1])
     metrics = [("mean cosine", [s.cosine_mean for s in summary]),
                ("page-hit rate", [s.page_hit_rate for s in summary]),
@@ -324,23 +356,24 @@ def _plot_summary(summary: list[SummaryRow]) -> Any:
         xs = [j + (i - (len(metrics) - 1) / 2) * width for j in range(len(summary))]
         bars = left.bar(xs, [v or 0.0 for v in values], width, label=name)
         left.bar_label(bars, labels=["-" if v is None else f"{v:.2f}" for v in values],
-                       fontsize=8)
-    left.set_xticks(range(len(summary)), labels)
+                       fontsize=7, rotation=90 if len(summary) > 4 else 0, padding=2)
     left.set_ylim(0, 1.3)
     left.set_title("Answer quality")
-    left.legend(loc="upper center", ncol=len(metrics), fontsize=9)
+    left.legend(loc="upper center", ncol=len(metrics) if len(summary) > 4 else 2, fontsize=9)
     med = [s.response_time_median_s or 0.0 for s in summary]
     p95 = [s.response_time_p95_s or 0.0 for s in summary]
     right.bar(range(len(summary)), med, 0.6, label="median", color="tab:gray")
     right.plot(range(len(summary)), p95, "v", color="tab:red", label="p95")
-    right.set_xticks(range(len(summary)), labels)
     right.set_ylim(0, 1.3 * max([*p95, *med, 1e-3]))
     right.set_ylabel("response time (s)")
     right.set_title("Speed")
     right.legend(loc="upper center", ncol=2, fontsize=9)
     for ax in (left, right):
+        ax.set_xticks(range(len(summary)), labels)
         ax.grid(axis="y", alpha=0.3)
         ax.tick_params(axis="x", labelsize=8)
+    fig.supxlabel(key, fontsize=8)
+    _untangle_ticks(fig)
     return fig
 
 
@@ -356,7 +389,7 @@ def write_plots(out_dir: Path, rows: list[EvalRow], summary: list[SummaryRow]) -
     paths = []
     rc: Any = plot_rc()
     with matplotlib.rc_context(rc):
-        figures = (_plot_cosine(rows), _plot_times(rows), _plot_summary(summary))
+        figures = (_plot_cosine(rows), _plot_times(rows), summary_figure(summary))
         for name, fig in zip(PLOT_FILES, figures, strict=True):
             buf = io.BytesIO()
             fig.savefig(buf, format="png")

@@ -37,6 +37,8 @@ class EngineClient(QObject):
     token = Signal(int, str)
     sources_found = Signal(int, list)
     answered = Signal(int, object)
+    conversations_listed = Signal(list)
+    conversation_opened = Signal(int, object)
     eval_row = Signal(int, object)
     eval_finished = Signal(int, object)
     exported = Signal(int, str)
@@ -105,9 +107,39 @@ class EngineClient(QObject):
         """Rescan the catalog and the model folders."""
         return self._submit(JobKind.CATALOG)
 
-    def ask(self, question: str, reference: str = "") -> Job:
-        """Ask a question (cancellable by id)."""
-        return self._submit(JobKind.ASK, question, reference)
+    def download_model(self, model_id: str) -> Job:
+        """Download a catalog model (`models pull`'s code: resumes, checks sha256; cancellable)."""
+        return self._submit(JobKind.DOWNLOAD_MODEL, model_id, detail=model_id)
+
+    def add_model(self, path: str | Path) -> Job:
+        """Copy a local GGUF into the user's models folder, checked first (cancellable)."""
+        return self._submit(JobKind.ADD_MODEL, str(path), detail=Path(path).name)
+
+    def ask(self, question: str, reference: str = "", conversation_id: str | None = None,
+            regenerate: int = 0) -> Job:
+        """Ask a question as the next turn of a conversation (a new one when None), or turn
+        `regenerate` again with the current model (cancellable by id)."""
+        return self._submit(JobKind.ASK, question, reference, conversation_id, regenerate)
+
+    def list_conversations(self) -> Job:
+        """List the saved conversations (conversations_listed)."""
+        return self._submit(JobKind.CONVERSATIONS)
+
+    def open_conversation(self, conversation_id: str) -> Job:
+        """Read a saved conversation (conversation_opened)."""
+        return self._submit(JobKind.OPEN_CONVERSATION, conversation_id)
+
+    def rename_conversation(self, conversation_id: str, title: str) -> Job:
+        """Retitle a conversation."""
+        return self._submit(JobKind.RENAME_CONVERSATION, conversation_id, title)
+
+    def delete_conversation(self, conversation_id: str) -> Job:
+        """Delete a conversation."""
+        return self._submit(JobKind.DELETE_CONVERSATION, conversation_id)
+
+    def export_conversation(self, conversation_id: str, path: Path) -> Job:
+        """Write a conversation as Markdown or CSV (by the file's suffix)."""
+        return self._submit(JobKind.EXPORT_CONVERSATION, conversation_id, str(path))
 
     def evaluate(self, request: EvalRequest) -> Job:
         """Run an evaluation (cancellable by id)."""

@@ -12,25 +12,27 @@ reloads the user's model at the end; there is never a second runner, library or 
 
 from __future__ import annotations
 
-import functools
 import json
 import logging
 from collections.abc import Callable
 from datetime import datetime
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Concatenate, ParamSpec
+from typing import TYPE_CHECKING, Any
 
-from PySide6.QtCore import QObject, Signal, Slot
+from PySide6.QtCore import QObject, Qt, Signal, Slot
 
+from rag_desktop.gui.chat_jobs import ChatJobs
 from rag_desktop.gui.files import normal_permissions
+from rag_desktop.gui.job_wrapper import as_job
 from rag_desktop.gui.jobs import Job, JobKind
-from rag_desktop.gui.messages import AskResult, EvalRequest, EvalResult
+from rag_desktop.gui.messages import EvalRequest, EvalResult
 from rag_desktop.gui.params import Params
 from rag_desktop.gui.worker_setup import (
     batch_priority,
     freeze_heap,
     import_core,
     limit_torch_threads,
+    warm_library,
 )
 from rag_desktop.progress import Cancelled
 
@@ -42,7 +44,6 @@ if TYPE_CHECKING:  # the GUI imports the heavy core lazily, in the worker thread
     from rag_desktop.session import Session
 
 log = logging.getLogger(__name__)
-P = ParamSpec("P")
 SessionFactory = Callable[[], "Session"]
 
 
@@ -53,42 +54,13 @@ def default_out_dir() -> Path:
     return config.home_dir() / "evaluations" / datetime.now().strftime("gui-%Y%m%d-%H%M%S-%f")
 
 
-def as_job(method: Callable[Concatenate[Engine, Job, P], None]
-        ) -> Callable[Concatenate[Engine, Job, P], None]:
-    """Run a method as one job: started, then failed (errors and cancels), then finished.
-
-    A job cancelled while it waited in the queue never starts. Any core error is shown and
-    never kills the thread.
-    """
-
-    @functools.wraps(method)
-    def run(self: Engine, job: Job, *args: P.args, **kwargs: P.kwargs) -> None:
-        if job.cancel_token.cancelled:
-            self.failed.emit(job.id, "cancelled")
-            self.finished.emit(job.id)
-            return
-        self.started.emit(job.id)
-        try:
-            method(self, job, *args, **kwargs)
-        except Cancelled:
-            self.failed.emit(job.id, "cancelled")
-        except Exception as exc:
-            log.exception("%s failed", job.label)
-            self.failed.emit(job.id, str(exc) or type(exc).__name__)
-        finally:
-            self._report_model(job)
-            self.finished.emit(job.id)
-
-    return run
-
-
 def _create_session() -> Session:
     from rag_desktop.session import Session
 
     return Session.create(use_cache=False)  # the GUI always answers afresh
 
 
-class Engine(QObject):
+class Engine(QObject, ChatJobs):
     """Owns the one Session; every slot runs in the worker thread."""
 
     started = Signal(int)  # job id: the engine began it
@@ -105,15 +77,19 @@ class Engine(QObject):
     token = Signal(int, str)  # job id, streamed piece
     sources_found = Signal(int, list)  # job id, [Source]: retrieval is done, the model starts
     answered = Signal(int, object)  # job id, AskResult
+    conversations_listed = Signal(list)  # [ConversationInfo], newest first
+    conversation_opened = Signal(int, object)  # job id, Conversation
     eval_row = Signal(int, object)  # job id, EvalRow
     eval_finished = Signal(int, object)  # job id, EvalResult
     exported = Signal(int, str)  # job id, where the files went
     eval_restored = Signal(int, object)  # job id, EvalResult of the newest saved run
+    _warm_requested = Signal()  # queued to warm_search, behind the jobs already sent
 
     def __init__(self, params: Params, session_factory: SessionFactory | None = None) -> None:
         super().__init__()
         self.params = params
         self._make_session = session_factory or _create_session
+        self._warm_requested.connect(self.warm_search, Qt.ConnectionType.QueuedConnection)
         self._session: Session | None = None
         self._chosen: str | None = None  # the model the user chose (reloaded when lost)
         self._shown: ModelInfo | None = None  # the model state the GUI was last told
@@ -125,6 +101,12 @@ class Engine(QObject):
             JobKind.EXPORT_REPORTS: self.export_reports,
             JobKind.EXPORT_HISTORY: self.export_history,
             JobKind.RESTORE_EVAL: self.restore_evaluation,
+            JobKind.DOWNLOAD_MODEL: self.download_model, JobKind.ADD_MODEL: self.add_model,
+            JobKind.CONVERSATIONS: self.list_conversations,
+            JobKind.OPEN_CONVERSATION: self.open_conversation,
+            JobKind.RENAME_CONVERSATION: self.rename_conversation,
+            JobKind.DELETE_CONVERSATION: self.delete_conversation,
+            JobKind.EXPORT_CONVERSATION: self.export_conversation,
         }
 
     @property
@@ -184,13 +166,19 @@ class Engine(QObject):
                                             embedding_model=self.params.embedding_model)
         self.library_opened.emit(job.id, str(library.path), library.documents())
         self.library_details.emit(library_details(library.manifest))
-        # Load the embedder and build the search indexes now, not at the first question.
-        if library.documents():
-            library.search("warm up", k=1)
-        else:
-            library.embedder.embed_query("warm up")
-        limit_torch_threads()  # an embedder may have loaded torch
-        freeze_heap()
+        # The search indexes now, the query embedder after the jobs queued meanwhile (the
+        # start's model load): a restart is usable sooner (worker_setup.warm_library).
+        library.prepare_search()
+        self._warm_requested.emit()
+
+    @Slot()
+    def warm_search(self) -> None:
+        """Load the open library's query embedder and search it once (not a job: no news)."""
+        if self._session is not None and self._session.library is not None:
+            try:
+                warm_library(self._session.library)
+            except Exception:  # the first question will meet the same error, and show it
+                log.exception("warming up the library failed")
 
     @as_job
     def add_pdfs(self, job: Job, paths: list[str]) -> None:
@@ -237,27 +225,24 @@ class Engine(QObject):
         if info is not None and params.needs_reload(old):
             self._load(job, info.id)
 
-    # -- ask ----------------------------------------------------------------------------------
+    # -- model files: the Models dialog's jobs (gui/model_jobs.py) -------------------------
     @as_job
-    def ask(self, job: Job, question: str, reference: str) -> None:
-        """Answer from the library, streaming tokens; cosine to the reference when given."""
-        if not self.library.documents():
-            raise RuntimeError("the library is empty; add a PDF first")
-        if self.session.llm.info is None and self._chosen is not None:
-            self._load(job, self._chosen)  # the runner died or a load was lost: load it again
-        pipe = self.session.pipeline(self.params.retrieval(), self.params.generation(),
-                                     use_cache=False)
-        answer = pipe.ask(question, on_token=lambda piece: self.token.emit(job.id, piece),
-                          cancel=job.cancel_token, k=self.params.k,
-                          bm25_weight=self.params.bm25_weight, use_cache=False,
-                          on_sources=lambda found: self.sources_found.emit(job.id, found))
-        cosine = None
-        if reference.strip() and answer.text:
-            from rag_desktop.evaluation.scoring import cosine as cosine_of
+    def download_model(self, job: Job, model_id: str) -> None:
+        """Download a catalog model with `models pull`'s code; then the catalog lists it."""
+        from rag_desktop.gui.model_jobs import download_model
 
-            # The evaluation's multilingual scorer, so the Ask tab and results.csv agree.
-            cosine = float(cosine_of(self.session.scorer(), answer.text, reference))
-        self.answered.emit(job.id, AskResult(answer, reference, cosine))
+        download_model(self.session.catalog, model_id,
+                       lambda event: self.progress.emit(job.id, event), job.cancel_token)
+        self.catalog_changed.emit(self.session.refresh_catalog().entries())
+
+    @as_job
+    def add_model(self, job: Job, path: str) -> None:
+        """Copy a local GGUF (its header checked first) into the user's models folder."""
+        from rag_desktop.gui.model_jobs import add_local_gguf
+
+        add_local_gguf(Path(path), lambda event: self.progress.emit(job.id, event),
+                       job.cancel_token)
+        self.catalog_changed.emit(self.session.refresh_catalog().entries())
 
     # -- evaluate -----------------------------------------------------------------------------
     @as_job
@@ -338,5 +323,6 @@ class Engine(QObject):
 
 OUT_SIGNALS = ("started", "finished", "failed", "progress", "library_opened", "library_details",
                "documents_changed", "ingest_finished", "model_loaded", "model_unloaded",
-               "catalog_changed", "token", "sources_found", "answered", "eval_row",
+               "catalog_changed", "token", "sources_found", "answered", "conversations_listed",
+               "conversation_opened", "eval_row",
                "eval_finished", "exported", "eval_restored")

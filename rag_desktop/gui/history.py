@@ -7,6 +7,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from rag_desktop.answer import source_ref
+
 if TYPE_CHECKING:
     from rag_desktop.answer import Answer
 
@@ -30,7 +32,7 @@ class HistoryEntry:
 
 def source_refs(answer: Answer) -> str:
     """Sources as 'file p. label' separated by '; '."""
-    return "; ".join(f"{s.file} p. {s.page_label or s.page}" for s in answer.sources)
+    return "; ".join(source_ref(s) for s in answer.sources)
 
 
 def row(entry: HistoryEntry) -> dict[str, Any]:
@@ -69,7 +71,7 @@ def write_markdown(path: Path, entries: list[HistoryEntry]) -> None:
         if entry.reference:
             lines += ["", f"Reference: {entry.reference}  ", f"Cosine: {r['cosine']}"]
         lines += ["", "Sources:", ""]
-        lines += [f"- {s.file} p. {s.page_label or s.page} (fused {s.fused:.4f})"
+        lines += [f"- {source_ref(s)} (fused {s.fused:.4f})"
                   for s in entry.answer.sources]
         lines.append("")
     Path(path).write_text("\n".join(lines), encoding="utf-8")

@@ -32,6 +32,13 @@ class JobKind(Enum):
     EXPORT_REPORTS = "Exporting evaluation"
     EXPORT_HISTORY = "Exporting history"
     RESTORE_EVAL = "Reloading the last evaluation"
+    DOWNLOAD_MODEL = "Downloading model"
+    ADD_MODEL = "Adding model"
+    CONVERSATIONS = "Listing conversations"
+    OPEN_CONVERSATION = "Opening conversation"
+    RENAME_CONVERSATION = "Renaming conversation"
+    DELETE_CONVERSATION = "Deleting conversation"
+    EXPORT_CONVERSATION = "Exporting conversation"
 
     @property
     def label(self) -> str:
@@ -47,7 +54,8 @@ class JobKind(Enum):
     def stoppable_while_running(self) -> bool:
         """Whether the core checks the token while the job runs (any job can be dropped while
         it is still queued)."""
-        return self in (JobKind.ADD_PDFS, JobKind.ASK, JobKind.EVALUATE)
+        return self in (JobKind.ADD_PDFS, JobKind.ASK, JobKind.EVALUATE,
+                        JobKind.DOWNLOAD_MODEL, JobKind.ADD_MODEL)
 
 
 _ids = itertools.count(1)

@@ -10,6 +10,7 @@ from PySide6.QtGui import QAction, QCloseEvent, QDragEnterEvent, QDropEvent, QKe
 from PySide6.QtWidgets import QFileDialog, QMainWindow, QTabWidget, QToolBar, QVBoxLayout, QWidget
 
 from rag_desktop import samples
+from rag_desktop.gui.chat_controller import ChatController
 from rag_desktop.gui.client import EngineClient
 from rag_desktop.gui.files import Folders
 from rag_desktop.gui.history import HistoryEntry
@@ -46,7 +47,6 @@ class MainWindow(QMainWindow):
         self.library_path: Path | None = None
         self.model_info: ModelInfo | None = None
         self.model_id = last_model(settings)
-        self._ask_job = 0  # the ask whose tokens the Ask panel shows
         self.startup = Startup()
         self.folders = Folders(settings)
         self.setWindowTitle("rag-desktop — answers from your PDF manuals")
@@ -91,7 +91,9 @@ class MainWindow(QMainWindow):
         self.library_panel.library_requested.connect(self.open_library)
         # Each Stop names the jobs of its own panel; the queue strip cancels any single one.
         self.library_panel.cancel_requested.connect(lambda: self.cancel(JobKind.ADD_PDFS))
-        self.ask_panel.ask_requested.connect(self.ask)
+        self.chat = ChatController(self.ask_panel, self.client, self.folders,
+                                   lambda m: self.statusBar().showMessage(m, 5000),
+                                   self.show_source)
         self.ask_panel.stop_requested.connect(self.stop_answer)
         self.ask_panel.source_activated.connect(self.show_source)
         self.ask_panel.pdf.viewer_failed.connect(lambda m: self.statusBar().showMessage(m, 20000))
@@ -99,6 +101,7 @@ class MainWindow(QMainWindow):
         self.eval_panel.cancel_requested.connect(lambda: self.cancel(JobKind.EVALUATE))
         self.eval_panel.export_requested.connect(self.export_evaluation)
         self.picker.model_chosen.connect(self.load_model)
+        self.picker.manage_requested.connect(self.open_models)
 
     def _action(self, text: str, slot: Any, *keys: str) -> QAction:
         action = QAction(text, self)
@@ -144,8 +147,6 @@ class MainWindow(QMainWindow):
         e.model_loaded.connect(self._on_model_loaded)
         e.model_unloaded.connect(self._on_model_unloaded)
         e.catalog_changed.connect(self._on_catalog)
-        e.token.connect(self._on_token)
-        e.sources_found.connect(self._on_sources)
         e.answered.connect(self._on_answered)
         e.eval_row.connect(lambda _job_id, row: self.eval_panel.add_row(row))
         e.eval_finished.connect(self._on_eval_finished)
@@ -165,6 +166,7 @@ class MainWindow(QMainWindow):
         self.startup.track(self.client.open_library(str(path)))
         self.startup.track(self.load_model(model_id or self.model_id))
         self.client.restore_evaluation()
+        self.client.list_conversations()
 
     # -- requests -----------------------------------------------------------------------------
     def open_library(self, path: str) -> None:
@@ -185,10 +187,18 @@ class MainWindow(QMainWindow):
         self.picker.set_loading(f"Loading {self.startup.model_name(model_id)}…")
         return self.client.load_model(model_id)
 
-    def ask(self, question: str, reference: str) -> None:
-        """Ask in the background; tokens stream into the Ask panel."""
-        self.ask_panel.start_answer()
-        self._ask_job = self.client.ask(question, reference).id
+    def ask(self, question: str, reference: str = "") -> None:
+        """Ask in the background, as the next turn of the conversation on screen."""
+        self.chat.ask(question, reference)
+
+    @property
+    def _ask_job(self) -> int:
+        """The ask whose tokens the Ask panel shows."""
+        return self.chat.ask_job
+
+    @_ask_job.setter
+    def _ask_job(self, job_id: int) -> None:
+        self.chat.ask_job = job_id
 
     def stop_answer(self) -> None:
         """Stop the answer that streams (Esc, Stop); an ingestion or evaluation goes on."""
@@ -210,9 +220,15 @@ class MainWindow(QMainWindow):
         path = {d.name: d.path for d in self.documents}.get(source.file)
         if path is not None:
             self.ask_panel.pdf.show_page(Path(path), source.page, source.page_label,
-                                         fallback=not preview)
+                                         fallback=not preview, passage=source.text)
         elif not preview:
             self.statusBar().showMessage(f"{source.file} is no longer in this library", 5000)
+
+    def open_models(self) -> None:
+        """The Models dialog: download catalog models, add a local .gguf."""
+        from rag_desktop.gui.panels.models import open_model_manager
+
+        open_model_manager(self, self.client, self.picker.entries)
 
     def open_settings(self) -> None:
         """The settings dialog; OK applies and saves the parameters."""
@@ -238,8 +254,8 @@ class MainWindow(QMainWindow):
 
     def _on_started(self, job_id: int) -> None:
         job = self.client.jobs.get(job_id)
-        if job is None or job.kind is JobKind.RESTORE_EVAL:  # quick, and no news to the user
-            return
+        if job is None or job.kind in (JobKind.RESTORE_EVAL, JobKind.CONVERSATIONS):
+            return  # quick, and no news to the user
         self.statusBar().showMessage(self.startup.describe(job))
         if job.id in self.startup.jobs:  # also where the answer will appear, until it is ready
             self.ask_panel.set_waiting(self.startup.describe(job))
@@ -306,20 +322,7 @@ class MainWindow(QMainWindow):
         self.picker.set_entries(entries, self.model_id)
         self.eval_panel.set_models(entries, [self.model_id])
 
-    def _on_token(self, job_id: int, piece: str) -> None:
-        if job_id == self._ask_job:
-            self.ask_panel.append_token(piece)
-
-    def _on_sources(self, job_id: int, found: list[Any]) -> None:
-        if job_id == self._ask_job:
-            self.ask_panel.show_sources(found)
-
     def _on_answered(self, job_id: int, result: AskResult) -> None:
-        if job_id == self._ask_job:
-            self.ask_panel.show_answer(result.answer, result.cosine)
-            if result.answer.sources:  # the page view follows the answer (cleared at the ask)
-                self.ask_panel.table.selectRow(0)
-                self.show_source(result.answer.sources[0], preview=True)
         self.history.append(HistoryEntry(result.answer, self.params.k, self.params.bm25_weight,
                                          result.reference, result.cosine))
 
@@ -337,9 +340,8 @@ class MainWindow(QMainWindow):
             return
         self.statusBar().showMessage(f"{job.label}: {message}", 10000)
         match job.kind:
-            case JobKind.ASK if job_id == self._ask_job:
-                self._ask_job = 0  # tokens of a question cancelled as it started are dropped
-                self.ask_panel.show_error(message)
+            case JobKind.ASK:
+                self.chat.failed(job_id, message)
             case JobKind.ADD_PDFS:
                 self._ingest_done(job_id)
                 self.library_panel.show_error(message)

@@ -17,11 +17,14 @@ if TYPE_CHECKING:
 
 @dataclass(frozen=True)
 class AskResult:
-    """An answer with the optional reference answer and its cosine similarity."""
+    """An answer with the optional reference answer and its cosine similarity, and the saved
+    conversation and turn number (1-based) it is."""
 
     answer: Answer
     reference: str = ""
     cosine: float | None = None
+    conversation_id: str | None = None
+    turn: int = 0
 
 
 @dataclass(frozen=True)

@@ -14,6 +14,7 @@ from rag_desktop.config import (
     RetrievalSettings,
     with_fusion,
 )
+from rag_desktop.gui.i18n import LANGUAGE_KEY, normal_choice
 
 _DEFAULT_GEN = GenerationSettings()
 _DEFAULT_RET = RetrievalSettings()
@@ -21,7 +22,8 @@ _DEFAULT_RET = RetrievalSettings()
 
 @dataclass(frozen=True)
 class Params:
-    """What the settings dialog edits. n_gpu_layers -1 = all/auto; n_threads 0 = auto."""
+    """What the settings dialog edits. n_gpu_layers -1 = all/auto; n_threads 0 = auto;
+    language: the UI's, "system", "en" or "ko" (read by i18n at the next start)."""
 
     n_gpu_layers: int = -1
     n_threads: int = 0
@@ -33,6 +35,7 @@ class Params:
     fusion: str = _DEFAULT_RET.fusion
     gate: bool = _DEFAULT_RET.gate
     embedding_model: str = DEFAULT_EMBEDDING_MODEL
+    language: str = "system"
 
     def generation(self) -> GenerationSettings:
         """The core's generation settings for these parameters."""
@@ -56,11 +59,17 @@ class Params:
         return any(getattr(self, k) != getattr(other, k) for k in keys)
 
 
+def settings_key(name: str) -> str:
+    """Where a parameter is saved: "params/NAME"; the language under i18n's own key, which
+    the app reads before any window exists."""
+    return LANGUAGE_KEY if name == "language" else f"params/{name}"
+
+
 def load_params(settings: QSettings) -> Params:
     """Parameters saved under "params/", with defaults for anything missing or malformed."""
     values: dict[str, Any] = {}
     for f in fields(Params):
-        raw = settings.value(f"params/{f.name}")
+        raw = settings.value(settings_key(f.name))
         if raw is None:
             continue
         kind = type(getattr(Params(), f.name))
@@ -71,13 +80,15 @@ def load_params(settings: QSettings) -> Params:
             continue
     if values.get("fusion") not in (None, "convex", "rrf"):
         del values["fusion"]
+    if "language" in values:
+        values["language"] = normal_choice(values["language"])
     return Params(**values)
 
 
 def save_params(settings: QSettings, params: Params) -> None:
     """Store every parameter under "params/"."""
     for f in fields(Params):
-        settings.setValue(f"params/{f.name}", getattr(params, f.name))
+        settings.setValue(settings_key(f.name), getattr(params, f.name))
 
 
 def last_model(settings: QSettings) -> str:

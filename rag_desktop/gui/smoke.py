@@ -8,7 +8,6 @@ from __future__ import annotations
 import json
 import os
 import sys
-import time
 from collections.abc import Callable
 from typing import Any
 
@@ -22,9 +21,9 @@ def _emit(event: str, **fields: Any) -> None:
 
 def _since_launch() -> float:
     """Seconds since this process was started (the OS's start time, so imports count too)."""
-    import psutil
+    from rag_desktop.gui.app import process_age
 
-    return time.time() - psutil.Process().create_time()
+    return process_age()
 
 
 def _rss_mb(pid: int | None = None) -> float:
@@ -84,20 +83,19 @@ class _Smoke:
 def smoke_test(timeout_s: float = SMOKE_TIMEOUT_S) -> int:
     """Open the window, load the sample library and the default model, report, quit: 0 if ok.
 
-    Uses the GUI's public pieces only (make_app, open_settings, MainWindow and its client's
-    signals). Lines on stdout: window_shown, ready, idle, then exit; failed or timeout on error.
+    Uses the GUI's public pieces only (make_app, open_settings, build_window and the window's
+    client's signals). Lines on stdout: window_shown, ready, idle, then exit; failed or timeout
+    on error.
     """
     from rag_desktop import config, samples
 
     config.set_offline(True)
     from PySide6.QtCore import QTimer
 
-    from rag_desktop.gui.app import make_app, open_settings
+    from rag_desktop.gui.app import build_window, make_app, open_settings
 
     app = make_app([sys.argv[0] if sys.argv else "rag-desktop"])
-    from rag_desktop.gui.main_window import MainWindow
-
-    window = MainWindow(open_settings())
+    window = build_window(open_settings())  # as the app starts: the model loads at once
 
     def later(seconds: float, fn: Callable[[], None]) -> None:
         QTimer.singleShot(int(seconds * 1000), fn)

@@ -5,15 +5,31 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from PySide6.QtCore import QCoreApplication
 from PySide6.QtWidgets import QLabel, QStatusBar
 
+from rag_desktop.gui.i18n import QT_TRANSLATE_NOOP
 from rag_desktop.gui.jobs import Job, JobKind
 
 if TYPE_CHECKING:
     from rag_desktop.llm.client import ModelInfo
 
-CPU_ONLY = "CPU only (this llama.cpp build cannot offload)"
-READY = "Ready: ask a question about your PDFs."
+# English, as the source text; cpu_only_text() and ready_text() give the UI's language.
+CPU_ONLY = QT_TRANSLATE_NOOP("Status", "CPU only (this llama.cpp build cannot offload)")
+READY = QT_TRANSLATE_NOOP("Status", "Ready: ask a question about your PDFs.")
+
+# lupdate finds translate("Context", "text") calls; a marked constant goes through it too.
+translate = QCoreApplication.translate
+
+
+def cpu_only_text() -> str:
+    """CPU_ONLY in the UI's language."""
+    return translate("Status", CPU_ONLY)
+
+
+def ready_text() -> str:
+    """READY in the UI's language: what the status bar says when the start is done."""
+    return translate("Status", READY)
 
 
 def offload_supported(info: ModelInfo | None) -> bool | None:
@@ -27,40 +43,51 @@ def offload_supported(info: ModelInfo | None) -> bool | None:
 def gpu_layers_text(info: ModelInfo) -> str:
     """'GPU layers: 12/30', or that the build is CPU only (then 'all (auto)' would mislead)."""
     if not offload_supported(info):
-        return f"GPU layers: none, {CPU_ONLY}"
+        text = translate("Status", "GPU layers: none, {cpu_only}")
+        return text.format(cpu_only=cpu_only_text())
     layers = f"{info.n_gpu_layers}/{info.n_layers}" if info.n_layers else str(info.n_gpu_layers)
-    return f"GPU layers: {layers}"
+    return translate("Status", "GPU layers: {layers}").format(layers=layers)
+
+
+def job_label(job: Job) -> str:
+    """'Loading model gemma3-270m' in the UI's language: the kind's label is translated in
+    the "JobKind" context (jobs.py marks the labels with QT_TRANSLATE_NOOP)."""
+    kind = translate("JobKind", job.kind.label)
+    return f"{kind} {job.detail}".strip()
 
 
 class StatusLabels:
     """The permanent labels on the right of the status bar."""
 
     def __init__(self, bar: QStatusBar) -> None:
-        self.model = QLabel("No model")
+        self.model = QLabel(translate("Status", "No model"))
         self.backend = QLabel("")
         self.layers = QLabel("")
-        self.library = QLabel("No library")
+        self.library = QLabel(translate("Status", "No library"))
         for label in (self.library, self.model, self.backend, self.layers):
             label.setContentsMargins(8, 0, 8, 0)
             bar.addPermanentWidget(label)
 
     def show_library(self, name: str, n_documents: int) -> None:
         """'Library: manuals (3 documents)'."""
-        plural = "s" * (n_documents != 1)
-        self.library.setText(f"Library: {name} ({n_documents} document{plural})")
+        text = (translate("Status", "Library: {name} (1 document)") if n_documents == 1
+                else translate("Status", "Library: {name} ({n} documents)"))
+        self.library.setText(text.format(name=name, n=n_documents))
 
     def show_model(self, info: ModelInfo) -> None:
         """The loaded model, its backend and its offloaded layers."""
-        self.model.setText(f"Model: {info.id} ({info.quant})")
+        model = translate("Status", "Model: {id} ({quant})")
+        self.model.setText(model.format(id=info.id, quant=info.quant))
         self.model.setToolTip("")
-        self.backend.setText(f"Backend: {info.backend}")
+        backend = translate("Status", "Backend: {backend}")
+        self.backend.setText(backend.format(backend=info.backend))
         self.layers.setText(gpu_layers_text(info))
 
     def show_unloaded(self, model_id: str) -> None:
         """The runner lost the chosen model."""
-        self.model.setText(f"Model: {model_id} — not loaded")
-        self.model.setToolTip("The model runner stopped; the next question loads the "
-                              "model again.")
+        self.model.setText(translate("Status", "Model: {id} — not loaded").format(id=model_id))
+        self.model.setToolTip(translate(
+            "Status", "The model runner stopped; the next question loads the model again."))
 
 
 class Startup:
@@ -92,12 +119,13 @@ class Startup:
     def describe(self, job: Job) -> str:
         """The status line while `job` runs."""
         if job.kind is JobKind.OPEN_LIBRARY:
-            return f"Opening library {job.detail}…"
+            return translate("Status", "Opening library {name}…").format(name=job.detail)
         if job.kind is JobKind.LOAD_MODEL:
-            return f"Loading model {self.model_name(job.detail)}…"
+            text = translate("Status", "Loading model {name}…")
+            return text.format(name=self.model_name(job.detail))
         if job.id in self.sample_jobs:
-            return "Indexing the sample manual (first start only)…"
-        return f"{job.label}…"
+            return translate("Status", "Indexing the sample manual (first start only)…")
+        return f"{job_label(job)}…"
 
     def finish(self, job_id: int) -> bool:
         """Forget a finished job; True when it was the last startup job."""

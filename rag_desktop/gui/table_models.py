@@ -9,11 +9,15 @@ from typing import Any, Generic, TypeVar
 from PySide6.QtCore import (
     QAbstractListModel,
     QAbstractTableModel,
+    QCoreApplication,
+    QLocale,
     QModelIndex,
     QPersistentModelIndex,
     Qt,
 )
 from PySide6.QtGui import QBrush, QColor
+
+from rag_desktop.gui.i18n import QT_TRANSLATE_NOOP
 
 T = TypeVar("T")
 Index = QModelIndex | QPersistentModelIndex
@@ -22,9 +26,20 @@ ROW_ROLE = Qt.ItemDataRole.UserRole + 2  # the whole record
 ERROR_COLOR = QColor("#b3261e")
 
 
+HEADER_CONTEXT = "Column"  # headers: marked QT_TRANSLATE_NOOP("Column", …), translated when shown
+# Cells of boolean fields, in the headers' context.
+BOOLEANS = (QT_TRANSLATE_NOOP("Column", "True"), QT_TRANSLATE_NOOP("Column", "False"))
+
+
+def header_text(header: str) -> str:
+    """A column header in the UI's language (a field name without a translation as it is)."""
+    return QCoreApplication.translate(HEADER_CONTEXT, header)
+
+
 @dataclass(frozen=True)
 class Column(Generic[T]):
-    """One column: a header, how to read the value from a record, and how to show it."""
+    """One column: a header (English; shown translated), how to read the value from a record,
+    and how to show it."""
 
     header: str
     value: Callable[[T], Any]
@@ -33,8 +48,8 @@ class Column(Generic[T]):
 
 
 def fmt_float(digits: int = 3) -> Callable[[Any], str]:
-    """A formatter for floats with `digits` decimals; None shows as an empty cell."""
-    return lambda v: "" if v is None else f"{float(v):.{digits}f}"
+    """A formatter for floats with `digits` decimals in the UI's locale; None is empty."""
+    return lambda v: "" if v is None else QLocale().toString(float(v), "f", digits)
 
 
 class RecordTableModel(QAbstractTableModel, Generic[T]):
@@ -97,12 +112,18 @@ class RecordTableModel(QAbstractTableModel, Generic[T]):
     def headerData(
         self, section: int, orientation: Qt.Orientation, role: int = Qt.ItemDataRole.DisplayRole
     ) -> Any:
-        """Column headers; row numbers on the vertical header."""
-        if role != Qt.ItemDataRole.DisplayRole:
+        """Column headers in the UI's language (the tooltip names a translated field as the
+        CSV files do); row numbers on the vertical header."""
+        if orientation == Qt.Orientation.Vertical:
+            return str(section + 1) if role == Qt.ItemDataRole.DisplayRole else None
+        if not 0 <= section < len(self._columns):
             return None
-        if orientation == Qt.Orientation.Horizontal:
-            return self._columns[section].header if 0 <= section < len(self._columns) else None
-        return str(section + 1)
+        header = self._columns[section].header
+        if role == Qt.ItemDataRole.DisplayRole:
+            return header_text(header)
+        if role == Qt.ItemDataRole.ToolTipRole and header_text(header) != header:
+            return header
+        return None
 
 
 class CheckableListModel(QAbstractListModel):
@@ -196,6 +217,8 @@ def _plain(value: Any) -> str:
     """Cell text for any value; None is empty."""
     if value is None:
         return ""
+    if isinstance(value, bool):
+        return header_text("True") if value else header_text("False")
     if isinstance(value, list | tuple):
         return ", ".join(str(v) for v in value)
     return str(value)

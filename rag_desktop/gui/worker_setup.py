@@ -4,6 +4,10 @@ from __future__ import annotations
 
 import logging
 import sys
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from rag_desktop.library.library import Library
 
 log = logging.getLogger(__name__)
 
@@ -24,22 +28,53 @@ def batch_priority() -> None:
             os.sched_setscheduler(threading.get_native_id(), policy, os.sched_param(0))
 
 
-def import_core() -> None:
-    """Import what ingestion and search use; imports hold the GIL in long stretches.
+# What opening a library and searching it import: the worker imports them before the first job.
+SEARCH_MODULES = ("faiss", "rank_bm25", "rag_desktop.library.library",
+                  "rag_desktop.library.retrieval")
+# What ingesting, answering and scoring import: only once the start is done (warm_library), so
+# that a restart is usable sooner. pypdf and langchain_text_splitters are for ingestion.
+LATER_MODULES = ("pypdf", "langchain_text_splitters", "rag_desktop.pipeline",
+                 "rag_desktop.evaluation.scoring")
+# Never imported before a restart is usable (tests/gui/test_startup_imports.py): torch and
+# sentence-transformers (a MiniLM library's documents, the optional scorer) are most of the
+# window's memory (docs/packaging.md); matplotlib loads with the first report; the splitter (and
+# langchain_core under it) with the warm-up after the start: search needs none of LangChain.
+NOT_AT_START = ("torch", "sentence_transformers", "transformers", "matplotlib",
+                "langchain_text_splitters", "langchain", "langchain_core")
 
-    Not torch or sentence-transformers: only the optional MiniLM embedder needs them, and they
-    are most of the window's memory (docs/packaging.md); that embedder imports them itself.
-    """
+
+def import_modules(names: tuple[str, ...]) -> None:
+    """Import `names` in this (worker) thread: imports hold the GIL in long stretches, and two
+    threads importing at once once handed one of them a half-initialised module."""
     import importlib
 
-    for name in ("faiss", "pypdf", "rank_bm25",
-                 "langchain_text_splitters", "rag_desktop.library.library",
-                 "rag_desktop.library.retrieval", "rag_desktop.pipeline",
-                 "rag_desktop.evaluation.scoring"):
+    for name in names:
         try:
             importlib.import_module(name)
         except ImportError:
             log.info("optional module %s is not installed", name)
+
+
+def import_core() -> None:
+    """Import what opening and searching a library use (not torch, matplotlib or langchain's
+    splitters: see NOT_AT_START), before the first job."""
+    import_modules(SEARCH_MODULES)
+
+
+def warm_library(library: Library) -> None:
+    """After the start: load the query embedder and run one search, so that the first question
+    waits for neither, then import what ingestion and answering use.
+
+    Not part of the start: the USE model's pure-Python tokenizer alone takes ~0.8 s to load.
+    A question asked before this ran pays the same load in its own search.
+    """
+    if library.documents():
+        library.search("warm up", k=1)
+    else:
+        library.embedder.embed_query("warm up")
+    import_modules(LATER_MODULES)
+    limit_torch_threads()  # an embedder may have loaded torch
+    freeze_heap()
 
 
 def limit_torch_threads() -> None:

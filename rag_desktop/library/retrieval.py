@@ -1,17 +1,20 @@
-"""Hybrid retrieval over one library generation: BM25 and FAISS legs, fused (fusion.py)."""
+"""Hybrid retrieval over one library generation: BM25 and FAISS legs, fused (fusion.py).
+
+The legs are plain classes. The RRF setting is specified as LangChain's EnsembleRetriever, so
+each leg also has a LangChain retriever view (`SearchState.bm25`, `SearchState._dense`,
+`BM25ChunkRetriever`) that tests put in a real EnsembleRetriever; the views are made on first
+use, so that opening and searching a library never imports langchain_core (0.55 s of a restart).
+"""
 
 from __future__ import annotations
 
+import functools
 import re
 from collections import defaultdict
 from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
-from langchain_core.callbacks import CallbackManagerForRetrieverRun
-from langchain_core.documents import Document
-from langchain_core.retrievers import BaseRetriever
-from pydantic import ConfigDict, PrivateAttr
 
 from rag_desktop.library import fusion as fusion_fn
 from rag_desktop.library.embeddings import Embedder
@@ -20,32 +23,28 @@ from rag_desktop.library.textindex import Tokenizer, stem, tokenize
 _HANGUL = re.compile(r"[\uac00-\ud7a3]")
 
 
-class BM25ChunkRetriever(BaseRetriever):
+class BM25Leg:
     """The keyword leg of hybrid search: rank_bm25's BM25Okapi over tokenized chunk texts.
 
-    Returns the top `k` chunks that share at least one token with the query, as Documents whose
-    metadata["chunk_id"] is the library's chunk id. Built once per library generation.
+    `top_ids` gives the top `k` chunks that share at least one token with the query, as the
+    library's chunk ids. Built once per library generation.
     """
 
-    model_config = ConfigDict(arbitrary_types_allowed=True)
-
-    chunk_ids: list[int]
-    bm25: Any
-    tokenizer: Any = tokenize
-    k: int = 20
-    _memo: dict[str, np.ndarray] = PrivateAttr(default_factory=dict)
-    _index: dict[str, tuple[np.ndarray, np.ndarray, np.ndarray]] | None = PrivateAttr(default=None)
+    def __init__(self, chunk_ids: list[int], bm25: Any, tokenizer: Tokenizer = tokenize,
+                 k: int = 20) -> None:
+        self.chunk_ids, self.bm25, self.tokenizer, self.k = chunk_ids, bm25, tokenizer, k
+        self._memo: dict[str, np.ndarray] = {}
+        self._index: dict[str, tuple[np.ndarray, np.ndarray, np.ndarray]] | None = None
 
     @classmethod
-    def from_texts(
-        cls, chunk_ids: list[int], texts: list[str], tokenizer: Tokenizer = tokenize
-    ) -> BM25ChunkRetriever:
+    def from_texts(cls, chunk_ids: list[int], texts: list[str],
+                   tokenizer: Tokenizer = tokenize) -> BM25Leg:
         """Index `texts` (one per chunk id); needs at least one text."""
         from rank_bm25 import BM25Okapi
 
         # A chunk with no word at all would make BM25Okapi divide by a zero average length.
         corpus = [tokenizer(text) or ["\x00"] for text in texts]
-        return cls(chunk_ids=list(chunk_ids), bm25=BM25Okapi(corpus), tokenizer=tokenizer)
+        return cls(list(chunk_ids), BM25Okapi(corpus), tokenizer)
 
     def scores(self, query: str) -> np.ndarray:
         """Raw BM25Okapi scores of every chunk, in chunk_ids order (last query memoised)."""
@@ -86,28 +85,23 @@ class BM25ChunkRetriever(BaseRetriever):
                 self._index[term] = (at, np.asarray(freqs[term]), doc_len[at])
         return self._index
 
-    def _get_relevant_documents(
-        self, query: str, *, run_manager: CallbackManagerForRetrieverRun
-    ) -> list[Document]:
+    def top_ids(self, query: str) -> list[int]:
+        """The chunk ids of the top k matching chunks, best first."""
         scores = self.scores(query)
         # Unmatched chunks score exactly 0; rank_bm25's idf floor can make matched ones negative
         # in a tiny corpus, so "matched" is "non-zero", not "positive".
         matched = np.flatnonzero(scores)  # ascending, so the stable sort keeps ties in order
         top = matched[np.argsort(-scores[matched], kind="stable")][: self.k]
-        return [
-            Document(page_content="", metadata={"chunk_id": self.chunk_ids[int(i)]}) for i in top
-        ]
+        return [self.chunk_ids[int(i)] for i in top]
 
 
-class _DenseChunkRetriever(BaseRetriever):
+class DenseLeg:
     """The semantic leg: FAISS inner product (cosine on normalised vectors) to the query."""
 
-    model_config = ConfigDict(arbitrary_types_allowed=True)
-
-    index: Any
-    embedder: Any
-    k: int = 20
-    _memo: dict[str, np.ndarray] = PrivateAttr(default_factory=dict)
+    def __init__(self, index: Any, embedder: Any, k: int = 20,
+                 memo: dict[str, np.ndarray] | None = None) -> None:
+        self.index, self.embedder, self.k = index, embedder, k
+        self._memo: dict[str, np.ndarray] = {} if memo is None else memo
 
     def vector(self, query: str) -> np.ndarray:
         """The query's embedding (memoised, so scoring hits does not embed it again)."""
@@ -133,11 +127,97 @@ class _DenseChunkRetriever(BaseRetriever):
         kept = [(int(i), float(s)) for i, s in zip(ids[0], scores[0], strict=True) if i >= 0]
         return [i for i, _ in kept], [s for _, s in kept]
 
-    def _get_relevant_documents(
-        self, query: str, *, run_manager: CallbackManagerForRetrieverRun
-    ) -> list[Document]:
-        ids, _ = self.top(query, self.k)
-        return [Document(page_content="", metadata={"chunk_id": i}) for i in ids]
+    def top_ids(self, query: str) -> list[int]:
+        """The chunk ids of the k nearest chunks, best first."""
+        return self.top(query, self.k)[0]
+
+
+@functools.cache
+def langchain_views() -> tuple[type, type]:
+    """(BM25ChunkRetriever, DenseChunkRetriever): LangChain retrievers over a leg, made once.
+
+    Each is the same leg underneath (its k, memo and scores), so an EnsembleRetriever over the
+    views ranks what SearchState ranks (tests/test_retrieval.py compares them).
+    """
+    from langchain_core.callbacks import CallbackManagerForRetrieverRun
+    from langchain_core.documents import Document
+    from langchain_core.retrievers import BaseRetriever
+    from pydantic import ConfigDict
+
+    class LegView(BaseRetriever):
+        model_config = ConfigDict(arbitrary_types_allowed=True)
+        leg: Any
+
+        @property
+        def k(self) -> int:
+            """The leg's k: how many chunks a query returns."""
+            return int(self.leg.k)
+
+        @k.setter
+        def k(self, value: int) -> None:
+            self.leg.k = value
+
+        def top_ids(self, query: str) -> list[int]:
+            """The leg's top_ids."""
+            return list(self.leg.top_ids(query))
+
+        def _get_relevant_documents(self, query: str, *,
+                                    run_manager: CallbackManagerForRetrieverRun) -> list[Any]:
+            return [Document(page_content="", metadata={"chunk_id": i})
+                    for i in self.leg.top_ids(query)]
+
+    class BM25ChunkRetriever(LegView):
+        """LangChain's view of a BM25Leg: its scores, chunk ids, tokenizer and BM25Okapi."""
+
+        @classmethod
+        def from_texts(cls, chunk_ids: list[int], texts: list[str],
+                       tokenizer: Tokenizer = tokenize) -> BM25ChunkRetriever:
+            """A view of BM25Leg.from_texts."""
+            return cls(leg=BM25Leg.from_texts(chunk_ids, texts, tokenizer))
+
+        @property
+        def bm25(self) -> Any:
+            """rank_bm25's BM25Okapi."""
+            return self.leg.bm25
+
+        @property
+        def chunk_ids(self) -> list[int]:
+            """The chunk ids, in the leg's row order."""
+            return list(self.leg.chunk_ids)
+
+        @property
+        def tokenizer(self) -> Tokenizer:
+            """The library's tokenizer."""
+            return self.leg.tokenizer
+
+        def scores(self, query: str) -> np.ndarray:
+            """BM25Leg.scores."""
+            return np.asarray(self.leg.scores(query))
+
+        def okapi_scores(self, terms: list[str]) -> np.ndarray:
+            """BM25Leg.okapi_scores."""
+            return np.asarray(self.leg.okapi_scores(terms))
+
+    class DenseChunkRetriever(LegView):
+        """LangChain's view of a DenseLeg: its query vector and nearest chunks."""
+
+        def vector(self, query: str) -> np.ndarray:
+            """DenseLeg.vector."""
+            return np.asarray(self.leg.vector(query))
+
+        def top(self, query: str, n: int) -> tuple[list[int], list[float]]:
+            """DenseLeg.top."""
+            ids, scores = self.leg.top(query, n)
+            return list(ids), list(scores)
+
+    return BM25ChunkRetriever, DenseChunkRetriever
+
+
+def __getattr__(name: str) -> Any:
+    """`BM25ChunkRetriever`: the LangChain view class, imported only when asked for."""
+    if name == "BM25ChunkRetriever":
+        return langchain_views()[0]
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 @dataclass(frozen=True)
@@ -158,30 +238,38 @@ class SearchState:
         self.generation = generation
         self.index = index
         self.tokenizer = tokenizer
-        self.bm25 = (
-            BM25ChunkRetriever.from_texts([r[0] for r in rows], [r[1] for r in rows], tokenizer)
-            if rows else None
-        )
+        self.keyword = (BM25Leg.from_texts([r[0] for r in rows], [r[1] for r in rows], tokenizer)
+                        if rows else None)
+        self._bm25_view: Any = None
         self.position = {row[0]: i for i, row in enumerate(rows)}
         self._vectors: dict[str, np.ndarray] = {}  # the last query's embedding, for every leg
         self._stems: set[str] | None = None  # the corpus's terms as stems, for unknown_share
         self._has_hangul: bool | None = None
 
-    def _dense(self, embedder: Embedder, k: int) -> _DenseChunkRetriever:
+    @property
+    def bm25(self) -> Any:
+        """The BM25 leg as a LangChain retriever (langchain_views: tests and benchmarks)."""
+        if self.keyword is not None and self._bm25_view is None:
+            self._bm25_view = langchain_views()[0](leg=self.keyword)
+        return self._bm25_view
+
+    def _dense(self, embedder: Embedder, k: int) -> Any:
+        """The dense leg as a LangChain retriever (langchain_views: tests and benchmarks)."""
+        return langchain_views()[1](leg=self._dense_leg(embedder, k))
+
+    def _dense_leg(self, embedder: Embedder, k: int) -> DenseLeg:
         """The dense leg, sharing this state's memo so a query is embedded once."""
-        dense = _DenseChunkRetriever(index=self.index, embedder=embedder, k=k)
-        dense._memo = self._vectors
-        return dense
+        return DenseLeg(self.index, embedder, k, self._vectors)
 
     def search(self, query: str, embedder: Embedder, n: int, bm25_weight: float,
                k_per_leg: int, fusion: str = "rrf", rrf_c: int = 60) -> list[Scored]:
         """The top n chunks, best first, fused by `fusion` ("rrf" or "convex")."""
-        if self.bm25 is None or self.index.ntotal == 0:
+        if self.keyword is None or self.index.ntotal == 0:
             return []
-        self.bm25.k = k_per_leg
+        self.keyword.k = k_per_leg
         if query not in self._vectors:
             self._vectors.clear()
-        dense = self._dense(embedder, k_per_leg)
+        dense = self._dense_leg(embedder, k_per_leg)
         if fusion == "convex":
             ids, fused = self._convex(query, dense, bm25_weight)
         elif fusion == "rrf":
@@ -190,22 +278,17 @@ class SearchState:
             raise ValueError(f"unknown fusion {fusion!r}; use 'rrf' or 'convex'")
         # A vector without a chunk (a damaged library, see check()) must not become a hit.
         ids = [i for i in ids if i in self.position][:n]
-        bm25_scores = self.bm25.scores(query)
+        bm25_scores = self.keyword.scores(query)
         cosines = self.cosines(query, dense, ids)
         return [Scored(i, float(bm25_scores[self.position[i]]), float(cos), float(fused[i]))
                 for i, cos in zip(ids, cosines, strict=True)]
 
-    def _legs(self, query: str, dense: _DenseChunkRetriever) -> tuple[list[int], list[int]]:
+    def _legs(self, query: str, dense: DenseLeg) -> tuple[list[int], list[int]]:
         """Each leg's top k_per_leg chunk ids, best first: (BM25's, the dense leg's)."""
-        assert self.bm25 is not None
-        run = CallbackManagerForRetrieverRun.get_noop_manager()
-        keyword = [int(d.metadata["chunk_id"]) for d in
-                   self.bm25._get_relevant_documents(query, run_manager=run)]
-        semantic = [int(d.metadata["chunk_id"]) for d in
-                    dense._get_relevant_documents(query, run_manager=run)]
-        return keyword, semantic
+        assert self.keyword is not None
+        return self.keyword.top_ids(query), dense.top_ids(query)
 
-    def _rrf(self, query: str, dense: _DenseChunkRetriever, bm25_weight: float,
+    def _rrf(self, query: str, dense: DenseLeg, bm25_weight: float,
              rrf_c: int) -> tuple[list[int], dict[int, float]]:
         """The product's specified fusion, LangChain's EnsembleRetriever, to the same order.
 
@@ -217,22 +300,22 @@ class SearchState:
         fused = fusion_fn.rrf([keyword, semantic], [bm25_weight, 1.0 - bm25_weight], rrf_c)
         return fusion_fn.order_by(fused), fused
 
-    def _convex(self, query: str, dense: _DenseChunkRetriever,
+    def _convex(self, query: str, dense: DenseLeg,
                 bm25_weight: float) -> tuple[list[int], dict[int, float]]:
         """Min-max normalised scores of both legs' candidates, mixed w : 1 - w."""
-        assert self.bm25 is not None
+        assert self.keyword is not None
         keyword, semantic = self._legs(query, dense)
         candidates = [i for i in dict.fromkeys(semantic + keyword) if i in self.position]
         if not candidates:
             return [], {}
-        raw = self.bm25.scores(query)
+        raw = self.keyword.scores(query)
         bm25 = np.asarray([raw[self.position[i]] for i in candidates])
         cos = self.cosines(query, dense, candidates)
         mixed = fusion_fn.convex(bm25, cos, bm25_weight)
         fused = {i: float(v) for i, v in zip(candidates, mixed, strict=True)}
         return fusion_fn.order_by(fused), fused
 
-    def cosines(self, query: str, dense: _DenseChunkRetriever, ids: list[int]) -> np.ndarray:
+    def cosines(self, query: str, dense: DenseLeg, ids: list[int]) -> np.ndarray:
         """The dense cosine of each chunk id to the query (also for chunks the leg missed)."""
         if not ids:
             return np.zeros(0, dtype=np.float32)
@@ -242,31 +325,31 @@ class SearchState:
     def leg_tops(self, query: str, embedder: Embedder) -> list[int]:
         """The chunk id that each leg alone ranks first (BM25's, then the dense leg's)."""
         tops: list[int] = []
-        if self.bm25 is not None:
-            scores = self.bm25.scores(query)
+        if self.keyword is not None:
+            scores = self.keyword.scores(query)
             if scores.size and scores.max() > 0:
-                tops.append(self.bm25.chunk_ids[int(np.argmax(scores))])
-        ids, _ = self._dense(embedder, 1).top(query, 1)
+                tops.append(self.keyword.chunk_ids[int(np.argmax(scores))])
+        ids, _ = self._dense_leg(embedder, 1).top(query, 1)
         return tops + [i for i in ids if i in self.position]
 
     def top_cosine(self, query: str, embedder: Embedder) -> float:
         """The best dense cosine of any chunk to the query (the relevance gate's first signal)."""
-        _, scores = self._dense(embedder, 1).top(query, 1)
+        _, scores = self._dense_leg(embedder, 1).top(query, 1)
         return scores[0] if scores else 0.0
 
     def _weight(self, term: str) -> float:
         """A query term's weight for the gate's signals (fusion.idf_weight)."""
-        assert self.bm25 is not None
-        postings = self.bm25._postings().get(term)
+        assert self.keyword is not None
+        postings = self.keyword._postings().get(term)
         return fusion_fn.idf_weight(0 if postings is None else len(postings[0]),
-                                    self.bm25.bm25.corpus_size)
+                                    self.keyword.bm25.corpus_size)
 
     def _known(self, term: str) -> bool:
         """True when some chunk uses the term, or a word with its Snowball stem."""
-        assert self.bm25 is not None
+        assert self.keyword is not None
         if self._stems is None:
-            self._stems = {stem(t) for t in self.bm25._postings()}
-        return term in self.bm25._postings() or stem(term) in self._stems
+            self._stems = {stem(t) for t in self.keyword._postings()}
+        return term in self.keyword._postings() or stem(term) in self._stems
 
     def _lexical_terms(self, query: str) -> list[str] | None:
         """The query's terms in scripts the library uses; None when only another script is left.
@@ -274,9 +357,9 @@ class SearchState:
         A Korean question about an English manual shares no word with it: its words are not
         "unknown topics", and only the dense leg (multilingual) can judge it.
         """
-        assert self.bm25 is not None
+        assert self.keyword is not None
         if self._has_hangul is None:
-            self._has_hangul = any(_HANGUL.search(t) for t in self.bm25._postings())
+            self._has_hangul = any(_HANGUL.search(t) for t in self.keyword._postings())
         terms = self.tokenizer(query)
         kept = [t for t in terms if self._has_hangul or not _HANGUL.search(t)]
         topical = any(map(fusion_fn.is_topic_term, terms))
@@ -284,19 +367,19 @@ class SearchState:
 
     def unknown_share(self, query: str) -> float:
         """Weighted share of the query's topic terms that no chunk uses (stems compared)."""
-        if self.bm25 is None:
+        if self.keyword is None:
             return 1.0
         terms = self._lexical_terms(query)
         return 0.0 if terms is None else fusion_fn.unknown_share(terms, self._known, self._weight)
 
     def coverage(self, query: str, chunk_ids: list[int]) -> float:
         """Weighted share of the query's topic terms that the given chunks contain."""
-        if self.bm25 is None:
+        if self.keyword is None:
             return 0.0
         found: set[str] = set()
         for i in chunk_ids:
             if i in self.position:
-                found.update(self.bm25.bm25.doc_freqs[self.position[i]])
+                found.update(self.keyword.bm25.doc_freqs[self.position[i]])
         stems = {stem(t) for t in found}
         terms = self._lexical_terms(query)
         if terms is None:

@@ -91,7 +91,7 @@ def test_ask_streams_tokens(window: MainWindow, qtbot: Any) -> None:
     with qtbot.waitSignal(window.client.answered, timeout=600000) as blocker:
         qtbot.keyClick(panel.question, Qt.Key.Key_Return, Qt.KeyboardModifier.ControlModifier)
         qtbot.waitUntil(lambda: panel.tokens_seen >= 2, timeout=600000)
-        streamed = panel.answer.toPlainText()
+        streamed = panel.answer_text()
         sources_while_streaming = panel.sources.rowCount()
     state["ask_gap"] = probe.stop()
     state["ask_where"] = probe.where

@@ -81,6 +81,11 @@ class FakePipeline:
         return replace(answer(), question=question, model=self.llm.info,
                        stopped=cancel.cancelled)
 
+    def ask_turn(self, question: str, turns: Any = (), **kwargs: Any) -> Any:
+        from rag_desktop.chat.turns import Turn
+
+        return Turn(question, question, self.ask(question, **kwargs))
+
 
 class FakeSession:
     """The parts of rag_desktop.session.Session that the engine uses."""
@@ -93,6 +98,15 @@ class FakeSession:
         self.loads: list[str] = []
         self.closed = False
         self.catalog = self
+        self.store: Any = None
+        self.home = home
+
+    def conversations(self) -> Any:
+        from rag_desktop.chat.store import ConversationStore  # the real store, in tmp
+
+        if self.store is None:
+            self.store = ConversationStore(self.home / "conversations.sqlite")
+        return self.store
 
     def entries(self) -> list[Any]:
         return []
@@ -192,7 +206,7 @@ def test_cancel_the_ingest_while_a_question_waits(window: MainWindow, qtbot: Any
     qtbot.waitUntil(lambda: len(got) == 2, timeout=20000)
     assert got["ingest"][0] == ingest.id and got["ingest"][1][0].status == "cancelled"
     assert got["ask"][0] == ask_job and not got["ask"][1].answer.stopped
-    assert window.ask_panel.answer.toPlainText() == "It writes filename.pdf."
+    assert window.ask_panel.answer_text() == "It writes filename.pdf."
     assert seen and window.eval_panel.status.text() == eval_status  # progress went to ingest
     qtbot.waitUntil(lambda: not window.client.jobs.active(), timeout=5000)
     assert not window.jobs_view.isVisible()

@@ -61,7 +61,9 @@ def test_sources_model(qtmodeltester: Any) -> None:
     model = sources_model()
     model.set_rows(SOURCES)
     qtmodeltester.check(model)
-    assert model.index(0, 2).data() == "4"
+    # the printed label, with the PDF's page where they differ; the same in every export
+    assert model.index(0, 2).data() == "1 (PDF p. 4)"
+    assert model.index(1, 2).data() == "12"
     assert model.index(1, 1).data() == "설명서.pdf"
     assert model.index(0, 6).data(SORT_ROLE) == pytest.approx(0.032)
 
@@ -133,6 +135,6 @@ def test_history_exports(tmp_path: Path) -> None:
     write_csv(tmp_path / "h.csv", entries)
     write_markdown(tmp_path / "h.md", entries)
     text = (tmp_path / "h.csv").read_text(encoding="utf-8-sig")
-    assert "manual.pdf p. 1; 설명서.pdf p. 12" in text and "0.91" in text
+    assert "manual.pdf p. 1 (PDF p. 4); 설명서.pdf p. 12" in text and "0.91" in text
     md = (tmp_path / "h.md").read_text(encoding="utf-8")
     assert "## 2. What does it write?" in md and "한국어 답" in md

@@ -234,13 +234,13 @@ def test_startup_says_what_it_does_and_stays_on_ask(window: MainWindow, qtbot: A
     client.catalog_changed.emit([ModelEntry("smol", "SmolLM2 135M", "s.gguf", "x", "chatml")])
     window.start(library=Path("/nowhere/sample"), model_id="smol")
     assert [j.kind for j in sent] == [JobKind.OPEN_LIBRARY, JobKind.LOAD_MODEL,
-                                      JobKind.RESTORE_EVAL]
+                                      JobKind.RESTORE_EVAL, JobKind.CONVERSATIONS]
     assert window.tabs.currentWidget() is window.ask_panel
     assert "opening the library" in window.statusBar().currentMessage()
     opening, loading = sent[0], sent[1]
     client.started.emit(opening.id)
     assert window.statusBar().currentMessage() == "Opening library sample…"
-    assert window.ask_panel.answer.placeholderText() == "Opening library sample…"
+    assert window.ask_panel.waiting_text() == "Opening library sample…"
     client.library_opened.emit(opening.id, "/nowhere/sample", [])  # empty: index the sample
     client.finished.emit(opening.id)
     assert sent[-1].kind is JobKind.ADD_PDFS
@@ -251,8 +251,8 @@ def test_startup_says_what_it_does_and_stays_on_ask(window: MainWindow, qtbot: A
     client.finished.emit(loading.id)
     client.started.emit(sent[-1].id)
     assert "Indexing the sample manual" in window.statusBar().currentMessage()
-    assert "Indexing the sample manual" in window.ask_panel.answer.placeholderText()
+    assert "Indexing the sample manual" in window.ask_panel.waiting_text()
     client.finished.emit(sent[-1].id)
     assert window.statusBar().currentMessage() == READY
-    assert window.ask_panel.answer.placeholderText() == "The answer streams here."
+    assert window.ask_panel.waiting_text() == "The answer streams here."
     assert window.tabs.currentWidget() is window.ask_panel

@@ -10,7 +10,8 @@ from PySide6.QtGui import QTextLayout
 from PySide6.QtWidgets import QApplication
 
 from rag_desktop.gui.fonts import install_hangul_fallback, nanum_gothic_path
-from rag_desktop.gui.panels.ask import AskPanel, metrics_text
+from rag_desktop.gui.panels.answer_text import metrics_text
+from rag_desktop.gui.panels.ask import AskPanel
 from rag_desktop.gui.panels.library import LibraryPanel
 from rag_desktop.gui.panels.model_picker import ModelPicker, entry_label, human_size
 from rag_desktop.gui.panels.settings import SettingsDialog
@@ -82,11 +83,12 @@ def test_hangul_font_fallback(qtbot: Any) -> None:
 def test_ask_panel_renders_answer(qtbot: Any) -> None:
     panel = AskPanel()
     qtbot.addWidget(panel)
-    panel.start_answer()
+    panel.start_answer("What does it write?")
     assert panel.stop_btn.isEnabled() and not panel.ask_btn.isEnabled()
+    assert panel.current is not None and panel.current.stop_btn.isVisibleTo(panel)
     for piece in ("It ", "writes"):
         panel.append_token(piece)
-    assert panel.answer.toPlainText() == "It writes"
+    assert panel.answer_text() == "It writes"
     panel.show_answer(answer(), 0.9123)
     assert panel.sources.rowCount() == 2
     assert "cosine to reference <b>0.912</b>" in metrics_text(answer(), 0.9123)
@@ -101,25 +103,30 @@ def test_ask_panel_renders_answer(qtbot: Any) -> None:
 def test_ask_panel_shows_the_grounded_share_and_marks_unsupported_sentences(qtbot: Any) -> None:
     from dataclasses import replace
 
-    from rag_desktop.gui.panels.ask import UNSUPPORTED_STYLE
+    from rag_desktop.gui.panels.answer_text import UNSUPPORTED_STYLE
 
     panel = AskPanel()
     qtbot.addWidget(panel)
     text = "It writes filename.pdf [1]. Preheat the oven to 200 degrees & bake."
+    panel.start_answer("Q?")
     panel.show_answer(replace(answer(text), grounded=0.5), None)
     assert "grounded <b>1/2</b> sentences (unsupported ones highlighted)" in panel.metrics.text()
-    html = panel.answer.toHtml()
-    assert panel.answer.toPlainText() == text  # the highlight changes no character
+    assert panel.current is not None
+    html = panel.current.text.toHtml()
+    assert panel.answer_text() == text  # the highlight changes no character
     highlighted = html.split("background-color:#fde2e1", 1)[1]
     assert "Preheat the oven" in highlighted and "filename.pdf" not in highlighted
     assert UNSUPPORTED_STYLE.startswith("background-color:#fde2e1")
     refusal = replace(answer("The documents do not contain the answer."), refused=True)
+    panel.start_answer("Q?")
     panel.show_answer(refusal, None)  # the gate: the footer says why and what to change
     footer = panel.metrics.text()
     assert "<b>Not in the documents</b>" in footer and "Relevance gate" in footer
     assert "grounded" not in footer
+    panel.start_answer("Q?")
     panel.show_answer(answer("The documents do not contain the answer."), None)  # the model's
     assert "<b>refused</b>" in panel.metrics.text() and "grounded" not in panel.metrics.text()
+    panel.start_answer("Q?")
     panel.show_answer(answer(text), None)  # no share (e.g. an old cached answer): no footer
     assert "grounded" not in panel.metrics.text()
 

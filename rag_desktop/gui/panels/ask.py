@@ -1,12 +1,10 @@
-"""The Ask area: question, streamed answer, timings, sources, and the page of a source."""
+"""The Ask area: conversations, the turns of one, the question box, sources and the page view."""
 
 from __future__ import annotations
 
-import html
 from typing import Any
 
 from PySide6.QtCore import QModelIndex, Qt, Signal
-from PySide6.QtGui import QTextCursor
 from PySide6.QtWidgets import (
     QHBoxLayout,
     QHeaderView,
@@ -16,12 +14,13 @@ from PySide6.QtWidgets import (
     QPushButton,
     QSplitter,
     QTableView,
-    QTextBrowser,
     QVBoxLayout,
     QWidget,
 )
 
-from rag_desktop.grounding import Grounding, grounded
+from rag_desktop.answer import page_ref
+from rag_desktop.gui.panels.conversation import AnswerBlock, ConversationView
+from rag_desktop.gui.panels.conversations import ConversationList
 from rag_desktop.gui.panels.pdf_view import PdfPane
 from rag_desktop.gui.table_models import Column, RecordTableModel, fmt_float
 
@@ -31,7 +30,8 @@ def sources_model() -> RecordTableModel[Any]:
     return RecordTableModel([
         Column("#", lambda s: s.rank),
         Column("File", lambda s: s.file),
-        Column("Page", lambda s: s.page, tooltip=lambda s: f"printed label: {s.page_label}"),
+        Column("Page", lambda s: page_ref(s.page, s.page_label),
+               tooltip=lambda s: f"PDF page {s.page} of the file"),
         Column("Snippet", lambda s: " ".join(s.text.split())[:160], tooltip=lambda s: s.text),
         Column("BM25", lambda s: s.bm25, fmt_float(2)),
         Column("Dense", lambda s: s.dense, fmt_float(3)),
@@ -41,67 +41,11 @@ def sources_model() -> RecordTableModel[Any]:
     ])
 
 
-UNSUPPORTED_STYLE = "background-color:#fde2e1"  # a sentence that no cited passage supports
-
-
-def answer_grounding(answer: Any) -> Grounding | None:
-    """Which sentences of a finished answer its sources support; None when refused or unscored."""
-    if answer.grounded is None or answer.is_refused:
-        return None
-    found = grounded(answer.text, [s.text for s in answer.sources])
-    return found if found.share is not None else None
-
-
-def answer_html(text: str, grounding: Grounding | None) -> str:
-    """The answer as HTML, its unsupported sentences highlighted (plain text stays plain)."""
-    out, pos = [], 0
-    for sentence in grounding.sentences if grounding else []:
-        at = text.find(sentence.text, pos)
-        if at < 0 or sentence.supported:
-            continue
-        out.append(html.escape(text[pos:at]))
-        out.append(f"<span style='{UNSUPPORTED_STYLE}'>{html.escape(sentence.text)}</span>")
-        pos = at + len(sentence.text)
-    out.append(html.escape(text[pos:]))
-    return "".join(out).replace("\n", "<br>")
-
-
-def metrics_text(answer: Any, cosine: float | None, grounding: Grounding | None = None) -> str:
-    """The line under an answer: refusal or grounded share, times, rate, model (and cosine)."""
-    t, m = answer.timings, answer.model
-    parts = []
-    if answer.refused:  # the relevance gate: the model never ran
-        return (f"<b>Not in the documents</b>: nothing in the library looks relevant, so "
-                f"{html.escape(m.id)} was not asked (retrieval {t.retrieval_s * 1000:.0f} ms). "
-                "The closest passages are listed below. To ask the model anyway, turn off "
-                "Settings → Relevance gate.")
-    if answer.is_refused:
-        parts.append("<b>refused</b>: the model found no answer in the passages")
-    elif grounding is not None:
-        note = " (unsupported ones highlighted)" if grounding.unsupported else ""
-        parts.append(f"grounded <b>{grounding.supported}/{len(grounding.sentences)}</b> "
-                     f"sentences{note}")
-    parts += [
-        f"<b>{t.total_s:.2f} s</b> total", f"first token {t.first_token_s * 1000:.0f} ms",
-        f"{t.tokens_per_s:.1f} tok/s", f"retrieval {t.retrieval_s * 1000:.0f} ms",
-        f"{m.id} ({m.quant}, {m.backend})",
-    ]
-    if cosine is not None:
-        parts.append(f"cosine to reference <b>{cosine:.3f}</b>")
-    if answer.stopped:
-        parts.append("<i>stopped</i>")
-    if answer.dropped_chunks:
-        parts.append(f"{answer.dropped_chunks} chunk(s) left out to fit the context")
-    return " · ".join(parts)
-
-
-ANSWER_PLACEHOLDER = "The answer streams here."
-
-
 class AskPanel(QWidget):
-    """Emits ask/stop requests and source clicks; renders tokens and answers."""
+    """Emits ask, regenerate and stop requests and source clicks; renders the conversation."""
 
     ask_requested = Signal(str, str)  # question, reference answer
+    regenerate_requested = Signal(int)  # turn number
     stop_requested = Signal()
     source_activated = Signal(object)  # pipeline.Source
 
@@ -109,20 +53,44 @@ class AskPanel(QWidget):
         super().__init__(parent)
         self.sources = sources_model()
         self.tokens_seen = 0
+        self.current: AnswerBlock | None = None  # the answer that streams (or streamed last)
         self._build()
+        self.set_waiting("")
         self.set_running(False)
 
     def _build(self) -> None:
+        self.sidebar = ConversationList()
+        self.conversation = ConversationView()
+        self.conversation.cite_clicked.connect(self._on_cite)
+        self.conversation.regenerate_requested.connect(self._regenerate)
+        self.conversation.stop_requested.connect(self.stop_requested)
         self.question = QPlainTextEdit()
-        self.question.setPlaceholderText("Ask a question about your PDFs… (Ctrl+Enter)")
-        self.question.setMaximumHeight(80)
+        self.question.setPlaceholderText(self.tr("Ask a question about your PDFs… (Ctrl+Enter)"))
+        self.question.setMaximumHeight(70)
         self.reference = QLineEdit()
-        self.reference.setPlaceholderText("Optional reference answer: shows the cosine similarity")
-        self.ask_btn = QPushButton("Ask")
+        self.reference.setPlaceholderText(
+            self.tr("Optional reference answer: shows the cosine similarity"))
+        self.ask_btn = QPushButton(self.tr("Ask"))
         self.ask_btn.setDefault(True)
         self.ask_btn.clicked.connect(self.request_ask)
-        self.stop_btn = QPushButton("Stop")
+        self.stop_btn = QPushButton(self.tr("Stop"))
         self.stop_btn.clicked.connect(self.stop_requested)
+        self.status_line = QLabel("")
+        self.status_line.setWordWrap(True)
+        self.table = self._sources_table()
+        self.splitter = QSplitter(Qt.Orientation.Horizontal)
+        self.splitter.addWidget(self.sidebar)
+        self.splitter.addWidget(self._centre())
+        self.pdf = PdfPane()
+        self.splitter.addWidget(self.pdf)
+        self.splitter.setStretchFactor(0, 1)
+        self.splitter.setStretchFactor(1, 4)
+        self.splitter.setStretchFactor(2, 3)
+        self.splitter.setSizes([200, 620, 460])
+        layout = QVBoxLayout(self)
+        layout.addWidget(self.splitter)
+
+    def _centre(self) -> QWidget:
         buttons = QVBoxLayout()
         buttons.addWidget(self.ask_btn)
         buttons.addWidget(self.stop_btn)
@@ -130,29 +98,17 @@ class AskPanel(QWidget):
         row = QHBoxLayout()
         row.addWidget(self.question, 1)
         row.addLayout(buttons)
-        self.answer = QTextBrowser()
-        self.answer.setPlaceholderText(ANSWER_PLACEHOLDER)
-        self.metrics = QLabel("")
-        self.metrics.setTextFormat(Qt.TextFormat.RichText)
-        self.metrics.setWordWrap(True)
-        self.table = self._sources_table()
-        left = QWidget()
-        lay = QVBoxLayout(left)
+        centre = QWidget()
+        lay = QVBoxLayout(centre)
         lay.setContentsMargins(0, 0, 0, 0)
+        lay.addWidget(self.conversation, 4)
+        lay.addWidget(self.status_line)
         lay.addLayout(row)
         lay.addWidget(self.reference)
-        lay.addWidget(self.answer, 3)
-        lay.addWidget(self.metrics)
-        lay.addWidget(QLabel("<b>Sources</b> — click one to see its page"))
+        lay.addWidget(QLabel(self.tr("<b>Sources</b> — click one, or a citation such as [1], "
+                                     "to see its page")))
         lay.addWidget(self.table, 2)
-        self.pdf = PdfPane()
-        self.splitter = QSplitter(Qt.Orientation.Horizontal)
-        self.splitter.addWidget(left)
-        self.splitter.addWidget(self.pdf)
-        self.splitter.setStretchFactor(0, 3)
-        self.splitter.setStretchFactor(1, 2)
-        layout = QVBoxLayout(self)
-        layout.addWidget(self.splitter)
+        return centre
 
     def _sources_table(self) -> QTableView:
         table = QTableView()
@@ -169,27 +125,70 @@ class AskPanel(QWidget):
         table.activated.connect(self._on_source_clicked)
         return table
 
+    @property
+    def metrics(self) -> QLabel:
+        """The line under the current answer (the status line before the first one)."""
+        return self.current.metrics if self.current is not None else self.status_line
+
+    def answer_text(self) -> str:
+        """The current answer's text as shown (streamed so far, or final)."""
+        return self.current.text.toPlainText() if self.current is not None else ""
+
+    def waiting_text(self) -> str:
+        """What the empty conversation says (startup progress, or how to begin)."""
+        return self.conversation.placeholder.text()
+
     def request_ask(self) -> None:
         """Emit an ask for the typed question (ignored while one runs or when empty)."""
         text = self.question.toPlainText().strip()
         if text and self.ask_btn.isEnabled():
             self.ask_requested.emit(text, self.reference.text().strip())
 
+    def _regenerate(self, turn: int) -> None:
+        if self.ask_btn.isEnabled():  # one answer at a time
+            self.regenerate_requested.emit(turn)
+
     def set_running(self, running: bool) -> None:
         """Ask is available when idle; Stop while an answer streams."""
         self.ask_btn.setEnabled(not running)
         self.stop_btn.setEnabled(running)
+        for card in self.conversation.cards:
+            for block in card.blocks:
+                block.regen_btn.setEnabled(not running)
 
     def set_waiting(self, text: str) -> None:
-        """Say what the app is getting ready (startup) where the answer will stream; '' when
+        """Say what the app is getting ready (startup) where the answers will appear; '' when
         it is ready. The question can be typed meanwhile."""
-        self.answer.setPlaceholderText(text or ANSWER_PLACEHOLDER)
+        self.conversation.placeholder.setText(text or self.tr(
+            "Ask a question about your PDFs. Answers stream here with their sources; earlier "
+            "conversations are on the left."))
 
-    def start_answer(self) -> None:
-        """Clear the last answer before tokens stream in."""
+    def new_conversation(self) -> None:
+        """An empty conversation: no turns, no sources, no page."""
+        self.conversation.clear()
+        self.current = None
+        self.sources.set_rows([])
+        self.pdf.clear()
+        self.status_line.clear()
+
+    def show_conversation(self, turns: list[Any]) -> None:
+        """A saved conversation's turns; the sources of its last answer."""
+        self.new_conversation()
+        self.conversation.show_turns(turns)
+        if self.conversation.cards:
+            self.current = self.conversation.cards[-1].current
+            self.sources.set_rows(self.current.answer.sources)
+        self.conversation.scroll_to_end()
+
+    def start_answer(self, question: str = "", regenerate: int | None = None) -> None:
+        """A new turn for `question` (or a new answer on turn `regenerate`) before tokens
+        stream in; the last answer's sources and page go."""
         self.tokens_seen = 0
-        self.answer.clear()
-        self.metrics.setText("<i>Retrieving and generating…</i>")
+        view = self.conversation
+        card = view.cards[regenerate - 1] if regenerate else view.add_turn(question)
+        self.current = view.add_block(card)
+        self.current.begin(self.tr("Retrieving and generating…"))
+        self.status_line.clear()
         self.sources.set_rows([])
         self.pdf.clear()  # the last answer's page must not stand beside the new sources
         self.set_running(True)
@@ -197,31 +196,38 @@ class AskPanel(QWidget):
     def show_sources(self, sources: list[Any]) -> None:
         """The sources, as soon as retrieval returns: the reader can look while it streams."""
         self.sources.set_rows(sources)
-        self.metrics.setText("<i>Generating…</i>")
+        self.metrics.setText(f"<i>{self.tr('Generating…')}</i>")
 
     def append_token(self, piece: str) -> None:
-        """Add one streamed piece at the end of the answer."""
+        """Add one streamed piece at the end of the current answer."""
         self.tokens_seen += 1
-        cursor = self.answer.textCursor()
-        cursor.movePosition(QTextCursor.MoveOperation.End)
-        cursor.insertText(piece)
-        self.answer.setTextCursor(cursor)
+        if self.current is not None:
+            self.current.append(piece)
 
     def show_answer(self, answer: Any, cosine: float | None) -> None:
-        """The final answer text (unsupported sentences highlighted), its metrics and sources."""
-        grounding = answer_grounding(answer)
-        if grounding is not None and grounding.unsupported:
-            self.answer.setHtml(answer_html(answer.text, grounding))
-        else:
-            self.answer.setPlainText(answer.text or "(no answer)")
-        self.metrics.setText(metrics_text(answer, cosine, grounding))
+        """The final answer (citations linked, unsupported sentences marked), metrics, sources."""
+        if self.current is not None:
+            n = next(len(c.blocks) for c in self.conversation.cards if self.current in c.blocks)
+            label = f"<b>{self.tr('answer')} {n}/{n}</b> · " if n > 1 else ""
+            self.current.finish(answer, cosine, label)
         self.sources.set_rows(answer.sources)
         self.set_running(False)
 
     def show_error(self, message: str) -> None:
-        """An ask that failed."""
-        self.metrics.setText(f"<span style='color:#b3261e'>{message}</span>")
+        """An ask that failed (or was cancelled): the reason stays under what streamed."""
+        if self.current is not None and self.current.streaming:
+            self.current.fail(message)
+        else:
+            self.status_line.setText(f"<span style='color:#b3261e'>{message}</span>")
         self.set_running(False)
+
+    def _on_cite(self, block: AnswerBlock, n: int) -> None:
+        """A citation [n]: that answer's sources in the table, row n chosen, its page shown."""
+        if block.answer is None or not 1 <= n <= len(block.answer.sources):
+            return
+        self.sources.set_rows(block.answer.sources)
+        self.table.selectRow(n - 1)
+        self.source_activated.emit(block.answer.sources[n - 1])
 
     def _on_source_clicked(self, index: QModelIndex) -> None:
         if index.isValid():

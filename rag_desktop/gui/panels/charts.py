@@ -22,11 +22,15 @@ from PySide6.QtCharts import (
     QChartView,
     QValueAxis,
 )
-from PySide6.QtCore import Qt
+from PySide6.QtCore import QCoreApplication, QLocale, Qt
 from PySide6.QtGui import QCursor, QPainter
 from PySide6.QtWidgets import QLabel, QToolTip
 
 ROTATE_AFTER = 8  # more categories than this: labels turn, so each keeps its width
+
+# lupdate finds translate("Context", "text") calls.
+translate = QCoreApplication.translate
+
 
 
 def pick(row: Any, *names: str) -> Any:
@@ -49,9 +53,12 @@ class Config:
 
     @property
     def full(self) -> str:
-        """'smollm2-135m-instruct-q4_k_m, BM25 weight 0.3 (rrf)'."""
-        weight = f", BM25 weight {self.weight}" if self.weight is not None else ""
-        fusion = f" ({self.fusion} fusion)" if self.fusion != "convex" else ""
+        """'smollm2-135m-instruct-q4_k_m, BM25 weight 0.3 (rrf fusion)'."""
+        weight = fusion = ""
+        if self.weight is not None:
+            weight = translate("EvalCharts", ", BM25 weight {weight}").format(weight=self.weight)
+        if self.fusion != "convex":
+            fusion = translate("EvalCharts", " ({fusion} fusion)").format(fusion=self.fusion)
         return f"{self.model}{weight}{fusion}"
 
 
@@ -133,7 +140,8 @@ def key_html(labels: Labels, questions: dict[str, str]) -> str:
              for c in labels.configs.values()]
     renamed = [f"{html.escape(s)} = {html.escape(q)}" for q, s in questions.items() if q != s]
     if renamed:
-        lines.append("<b>Questions:</b> " + ", ".join(renamed))
+        title = html.escape(translate("EvalCharts", "Questions:"))
+        lines.append(f"<b>{title}</b> " + ", ".join(renamed))
     return "<br>".join(lines)
 
 
@@ -151,7 +159,8 @@ def _bar_chart(title: str, categories: list[str], sets: dict[str, list[float]],
         # The full model id and configuration of the bar under the mouse.
         if status:
             QToolTip.showText(QCursor.pos(), f"{tips.get(bar.label(), bar.label())}\n"
-                                             f"{categories[index]}: {bar.at(index):.3f}")
+                                             f"{categories[index]}: "
+                                             f"{QLocale().toString(bar.at(index), 'f', 3)}")
 
     series.hovered.connect(hovered)
     chart.addSeries(series)
@@ -195,12 +204,13 @@ class EvalCharts:
         short = short_question_labels(questions)
         tips = {c.short: c.full for c in self.labels.configs.values()}
         self.cosine_view.setChart(_bar_chart(
-            "Cosine to the reference, per question", [short[q] for q in questions], cos,
-            "cosine", 1.0, tips))
+            translate("EvalCharts", "Cosine to the reference, per question"),
+            [short[q] for q in questions], cos, translate("EvalCharts", "cosine"), 1.0, tips))
         times = mean_time_by_model(rows, self.labels)
         self.time_view.setChart(_bar_chart(
-            "Mean response time per configuration", ["mean total"],
-            {c: [t] for c, t in times.items()}, "seconds", None, tips))
+            translate("EvalCharts", "Mean response time per configuration"),
+            [translate("EvalCharts", "mean total")], {c: [t] for c, t in times.items()},
+            translate("EvalCharts", "seconds"), None, tips))
         text = key_html(self.labels, short)
         self.key.setText(text)
         self.key.setVisible(bool(text))

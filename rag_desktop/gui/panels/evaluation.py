@@ -27,6 +27,7 @@ from PySide6.QtWidgets import (
 
 from rag_desktop.config import parse_weights
 from rag_desktop.gui.files import Folders
+from rag_desktop.gui.i18n import QT_TRANSLATE_NOOP, format_timestamp
 from rag_desktop.gui.messages import EvalRequest, EvalResult
 from rag_desktop.gui.panels.charts import EvalCharts
 from rag_desktop.gui.table_models import (
@@ -40,9 +41,16 @@ from rag_desktop.progress import ProgressEvent
 
 # The default fusion, the design card's EnsembleRetriever, or both side by side.
 FUSION_CHOICES = {
-    "Normalised scores (default)": ["convex"],
-    "Reciprocal rank (EnsembleRetriever, as specified)": ["rrf"],
-    "Both, side by side": ["convex", "rrf"],
+    QT_TRANSLATE_NOOP("EvalPanel", "Normalised scores (default)"): ["convex"],
+    QT_TRANSLATE_NOOP("EvalPanel", "Reciprocal rank (EnsembleRetriever, as specified)"): ["rrf"],
+    QT_TRANSLATE_NOOP("EvalPanel", "Both, side by side"): ["convex", "rrf"],
+}
+# The evaluation's progress stages and messages (anything else is shown as the core wrote it).
+PROGRESS_WORDS = {
+    "eval": QT_TRANSLATE_NOOP("EvalPanel", "Evaluating"),
+    "starting": QT_TRANSLATE_NOOP("EvalPanel", "starting"),
+    "resuming": QT_TRANSLATE_NOOP("EvalPanel", "resuming"),
+    "done": QT_TRANSLATE_NOOP("EvalPanel", "done"),
 }
 
 
@@ -52,6 +60,33 @@ FIRST_COLUMNS = ("question_id", "model_id", "config", "n", "cosine", "cosine_mea
                  "response_time_s", "response_time_mean_s", "first_token_s", "tokens_per_s",
                  "tokens_per_s_mean", "page_hit", "page_hit_rate", "refused", "grounded",
                  "grounded_mean", "answer", "error")
+
+# The results.csv and summary.csv fields, marked so that the headers show translated (the
+# header tooltip keeps the field name); a field added later shows as it is.
+FIELD_HEADERS = (
+    QT_TRANSLATE_NOOP("Column", "run_id"), QT_TRANSLATE_NOOP("Column", "started_at"),
+    QT_TRANSLATE_NOOP("Column", "model_id"), QT_TRANSLATE_NOOP("Column", "model_file"),
+    QT_TRANSLATE_NOOP("Column", "quant"), QT_TRANSLATE_NOOP("Column", "n_gpu_layers"),
+    QT_TRANSLATE_NOOP("Column", "backend"), QT_TRANSLATE_NOOP("Column", "n_threads"),
+    QT_TRANSLATE_NOOP("Column", "config"), QT_TRANSLATE_NOOP("Column", "bm25_weight"),
+    QT_TRANSLATE_NOOP("Column", "k"), QT_TRANSLATE_NOOP("Column", "question_id"),
+    QT_TRANSLATE_NOOP("Column", "question"), QT_TRANSLATE_NOOP("Column", "answer"),
+    QT_TRANSLATE_NOOP("Column", "reference_answer"), QT_TRANSLATE_NOOP("Column", "cosine"),
+    QT_TRANSLATE_NOOP("Column", "page_hit"), QT_TRANSLATE_NOOP("Column", "first_hit_rank"),
+    QT_TRANSLATE_NOOP("Column", "refused"), QT_TRANSLATE_NOOP("Column", "response_time_s"),
+    QT_TRANSLATE_NOOP("Column", "retrieval_s"), QT_TRANSLATE_NOOP("Column", "first_token_s"),
+    QT_TRANSLATE_NOOP("Column", "generation_s"), QT_TRANSLATE_NOOP("Column", "prompt_tokens"),
+    QT_TRANSLATE_NOOP("Column", "completion_tokens"), QT_TRANSLATE_NOOP("Column", "tokens_per_s"),
+    QT_TRANSLATE_NOOP("Column", "cache_hit"), QT_TRANSLATE_NOOP("Column", "error"),
+    QT_TRANSLATE_NOOP("Column", "ref_pages"), QT_TRANSLATE_NOOP("Column", "source_pages"),
+    QT_TRANSLATE_NOOP("Column", "grounded"), QT_TRANSLATE_NOOP("Column", "n"),
+    QT_TRANSLATE_NOOP("Column", "errors"), QT_TRANSLATE_NOOP("Column", "response_time_mean_s"),
+    QT_TRANSLATE_NOOP("Column", "response_time_median_s"),
+    QT_TRANSLATE_NOOP("Column", "response_time_p95_s"),
+    QT_TRANSLATE_NOOP("Column", "tokens_per_s_mean"), QT_TRANSLATE_NOOP("Column", "cosine_mean"),
+    QT_TRANSLATE_NOOP("Column", "page_hit_rate"), QT_TRANSLATE_NOOP("Column", "refusal_accuracy"),
+    QT_TRANSLATE_NOOP("Column", "cache_hits"), QT_TRANSLATE_NOOP("Column", "grounded_mean"),
+)
 
 
 def records_model(records: list[Any]) -> RecordTableModel[Any]:
@@ -104,6 +139,7 @@ class EvalPanel(QWidget):
         form = QFormLayout(box)
         self.questions = QLineEdit(str(default_questions))
         browse = QPushButton("…")
+        browse.setToolTip(self.tr("Choose a question file"))
         browse.setMaximumWidth(32)
         browse.clicked.connect(self._browse)
         qrow = QHBoxLayout()
@@ -115,27 +151,27 @@ class EvalPanel(QWidget):
         self.weights = QLineEdit("0.3")
         self.fusions = QComboBox()
         for text, keys in FUSION_CHOICES.items():
-            self.fusions.addItem(text, keys)
+            self.fusions.addItem(self.tr(text), keys)
         self.k = self._spin(1, 50, 4)
         self.max_tokens = self._spin(1, 4096, 64)
         self.limit = self._spin(0, 100000, 0)
-        self.limit.setSpecialValueText("all")
-        self.run_btn = QPushButton("Run evaluation")
+        self.limit.setSpecialValueText(self.tr("all"))
+        self.run_btn = QPushButton(self.tr("Run evaluation"))
         self.run_btn.clicked.connect(self._request_run)
-        self.cancel_btn = QPushButton("Cancel")
+        self.cancel_btn = QPushButton(self.tr("Cancel"))
         self.cancel_btn.clicked.connect(self.cancel_requested)
-        self.export_btn = QPushButton("Export CSV…")
+        self.export_btn = QPushButton(self.tr("Export CSV…"))
         self.export_btn.clicked.connect(self._choose_export)
         self.progress = QProgressBar()
         self.status = QLabel("")
         self.status.setWordWrap(True)
-        form.addRow("Questions", qrow)
-        form.addRow("Models", self.model_list)
-        form.addRow("BM25 weights", self.weights)
-        form.addRow("Fusion", self.fusions)
-        form.addRow("k", self.k)
-        form.addRow("Max tokens", self.max_tokens)
-        form.addRow("Limit questions", self.limit)
+        form.addRow(self.tr("Questions"), qrow)
+        form.addRow(self.tr("Models"), self.model_list)
+        form.addRow(self.tr("BM25 weights"), self.weights)
+        form.addRow(self.tr("Fusion"), self.fusions)
+        form.addRow(self.tr("k"), self.k)
+        form.addRow(self.tr("Max tokens"), self.max_tokens)
+        form.addRow(self.tr("Limit questions"), self.limit)
         buttons = QHBoxLayout()
         for b in (self.run_btn, self.cancel_btn):
             buttons.addWidget(b)
@@ -154,7 +190,7 @@ class EvalPanel(QWidget):
 
     def _results(self) -> QWidget:
         self.filter = QLineEdit()
-        self.filter.setPlaceholderText("Filter rows (any column)…")
+        self.filter.setPlaceholderText(self.tr("Filter rows (any column)…"))
         self.filter.textChanged.connect(self.proxy.setFilterFixedString)
         self.table = QTableView()
         self.table.setModel(self.proxy)
@@ -173,19 +209,20 @@ class EvalPanel(QWidget):
         lay = QVBoxLayout(table_box)
         lay.addWidget(self.filter)
         lay.addWidget(self.table)
-        tabs.addTab(table_box, "Results")
-        tabs.addTab(self.summary_table, "Summary")
+        tabs.addTab(table_box, self.tr("Results"))
+        tabs.addTab(self.summary_table, self.tr("Summary"))
         charts = QSplitter(Qt.Orientation.Vertical)
         charts.addWidget(self.charts.cosine_view)
         charts.addWidget(self.charts.time_view)
         charts.addWidget(self.charts.key)
-        tabs.addTab(charts, "Charts")
+        tabs.addTab(charts, self.tr("Charts"))
         self.tabs = tabs
         return tabs
 
     def _browse(self) -> None:
         path, _ = QFileDialog.getOpenFileName(
-            self, "Question file", self.questions.text(), "Questions (*.jsonl *.csv)")
+            self, self.tr("Question file"), self.questions.text(),
+            self.tr("Questions (*.jsonl *.csv)"))
         if path:
             self.questions.setText(path)
 
@@ -210,14 +247,14 @@ class EvalPanel(QWidget):
             self.status.setText(str(exc))
             return
         if not request.models:
-            self.status.setText("Tick at least one model.")
+            self.status.setText(self.tr("Tick at least one model."))
             return
         self.rows_model.set_rows([])
         self.run_requested.emit(request)
 
     def _choose_export(self) -> None:
-        folder = QFileDialog.getExistingDirectory(self, "Export the evaluation to a folder",
-                                                  self.folders.start("exports"))
+        folder = QFileDialog.getExistingDirectory(
+            self, self.tr("Export the evaluation to a folder"), self.folders.start("exports"))
         if folder:
             self.folders.remember("exports", folder, is_folder=True)
             self.export_requested.emit(folder)
@@ -230,12 +267,17 @@ class EvalPanel(QWidget):
                                    and bool(self.result.rows))
         if running:
             self.progress.setValue(0)
-            self.status.setText("Running…")
+            self.status.setText(self.tr("Running…"))
 
     def on_progress(self, event: ProgressEvent) -> None:
         """Render a progress event of the evaluation."""
         self.progress.setValue(round(event.fraction * 100))
-        self.status.setText(f"{event.stage} {event.done}/{event.total} {event.message}".strip())
+        stage, message = (self._word(w) for w in (event.stage, event.message))
+        self.status.setText(f"{stage} {event.done}/{event.total} {message}".strip())
+
+    def _word(self, word: str) -> str:
+        """A progress stage or message in the UI's language (a model id stays as it is)."""
+        return self.tr(PROGRESS_WORDS[word]) if word in PROGRESS_WORDS else word
 
     def add_row(self, row: Any) -> None:
         """A row arrived: the first one fixes the columns."""
@@ -265,12 +307,14 @@ class EvalPanel(QWidget):
             for column in range(view.model().columnCount()):
                 view.setColumnWidth(column, min(view.columnWidth(column), MAX_COLUMN_PX))
         self.charts.update(result.rows)
-        done = "cancelled" if result.cancelled else "done"
-        self.status.setText(f"{len(result.rows)} rows, {done}.")
+        n = len(result.rows)
+        self.status.setText(self.tr("{n} rows, cancelled.").format(n=n) if result.cancelled
+                            else self.tr("{n} rows, done.").format(n=n))
         if restored:
             where = result.run_info.get("out_dir", "")
-            when = str(result.run_info.get("started_at", ""))[:16].replace("T", " ")
-            self.status.setText(f"The last run ({len(result.rows)} rows{', ' * bool(when)}"
-                                f"{when}), reloaded from {where}.")
+            when = str(result.run_info.get("started_at", ""))
+            text = (self.tr("The last run ({n} rows, {when}), reloaded from {where}.") if when
+                    else self.tr("The last run ({n} rows), reloaded from {where}."))
+            self.status.setText(text.format(n=n, when=format_timestamp(when), where=where))
         self.progress.setValue(100 if not result.cancelled else self.progress.value())
         self.set_running(False)

@@ -6,6 +6,7 @@ from PySide6.QtCore import Signal
 from PySide6.QtWidgets import QFrame, QHBoxLayout, QLabel, QPushButton, QVBoxLayout, QWidget
 
 from rag_desktop.gui.jobs import JobQueue, JobState
+from rag_desktop.gui.status import job_label
 
 
 class JobsView(QFrame):
@@ -42,9 +43,10 @@ class JobsView(QFrame):
             row = QWidget(self)
             line = QHBoxLayout(row)
             line.setContentsMargins(0, 0, 0, 0)
-            waiting = "running" if state is JobState.RUNNING else "waiting"
-            line.addWidget(QLabel(f"#{job.id} {job.label} — {waiting}"), 1)
-            button = QPushButton("Cancelling…" if job.cancel_token.cancelled else "Cancel")
+            waiting = self.tr("running") if state is JobState.RUNNING else self.tr("waiting")
+            line.addWidget(QLabel(f"#{job.id} {job_label(job)} — {waiting}"), 1)
+            button = QPushButton(self.tr("Cancelling…") if job.cancel_token.cancelled
+                                 else self.tr("Cancel"))
             # A running model load or export can't stop half-way; a queued one can be dropped.
             can_stop = job.kind.cancellable and (
                 state is not JobState.RUNNING or job.kind.stoppable_while_running)
@@ -61,4 +63,4 @@ class JobsView(QFrame):
         button = self.cancel_buttons.get(job_id)  # still listed: it runs on to its next check
         if button is not None:
             button.setEnabled(False)
-            button.setText("Cancelling…")
+            button.setText(self.tr("Cancelling…"))

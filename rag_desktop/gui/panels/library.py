@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
-from PySide6.QtCore import QMimeData, Signal
+from PySide6.QtCore import QCoreApplication, QMimeData, Signal
 from PySide6.QtGui import QDragEnterEvent, QDropEvent
 from PySide6.QtWidgets import (
     QComboBox,
@@ -24,11 +24,25 @@ from PySide6.QtWidgets import (
 
 from rag_desktop import config
 from rag_desktop.gui.files import Folders
+from rag_desktop.gui.i18n import QT_TRANSLATE_NOOP, format_timestamp
 from rag_desktop.gui.table_models import Column, RecordTableModel
 from rag_desktop.progress import ProgressEvent
 
 # Share of one file's progress bar that each ingestion stage fills (pages parse fast).
 STAGE_SHARE = {"pages": (0.0, 0.3), "chunks": (0.3, 0.95), "saving": (0.95, 1.0)}
+# What each ingestion stage is called on the progress line.
+STAGE_NAMES = {
+    "pages": QT_TRANSLATE_NOOP("LibraryPanel", "Reading pages"),
+    "chunks": QT_TRANSLATE_NOOP("LibraryPanel", "Embedding chunks"),
+    "saving": QT_TRANSLATE_NOOP("LibraryPanel", "Saving"),
+    "files": QT_TRANSLATE_NOOP("LibraryPanel", "Files"),
+}
+STATUS_NAMES = {"ok": QT_TRANSLATE_NOOP("LibraryPanel", "ok"),
+                "error": QT_TRANSLATE_NOOP("LibraryPanel", "failed")}
+
+# lupdate finds translate("Context", "text") calls; a marked constant goes through it too.
+translate = QCoreApplication.translate
+
 
 
 @dataclass(frozen=True)
@@ -46,23 +60,35 @@ class DocumentRow:
 
 def documents_model() -> RecordTableModel[DocumentRow]:
     """The documents table model; failed files are red with their error next to them."""
+    # Headers are translated when shown (table_models.header_text).
     model: RecordTableModel[DocumentRow] = RecordTableModel([
-        Column("Name", lambda r: r.name, tooltip=lambda r: r.path),
-        Column("Pages", lambda r: r.pages, lambda v: "" if v is None else str(v)),
-        Column("Chunks", lambda r: r.chunks, lambda v: "" if v is None else str(v)),
-        Column("Added", lambda r: r.added_at, lambda v: str(v)[:16].replace("T", " ")),
+        Column(QT_TRANSLATE_NOOP("Column", "Name"), lambda r: r.name, tooltip=lambda r: r.path),
+        Column(QT_TRANSLATE_NOOP("Column", "Pages"), lambda r: r.pages, _count),
+        Column(QT_TRANSLATE_NOOP("Column", "Chunks"), lambda r: r.chunks, _count),
+        Column(QT_TRANSLATE_NOOP("Column", "Added"), lambda r: r.added_at,
+               lambda v: format_timestamp(str(v))),
         # The column is narrow and an error long: the whole message (and file) on hover.
-        Column("Status", lambda r: r.error or r.status, tooltip=status_tooltip),
+        Column(QT_TRANSLATE_NOOP("Column", "Status"), lambda r: r.error or r.status,
+               _status_text, tooltip=status_tooltip),
     ])
     model.is_error = lambda r: r.status == "error"
     return model
+
+
+def _count(value: int | None) -> str:
+    return "" if value is None else str(value)
+
+
+def _status_text(value: str) -> str:
+    """A status word in the UI's language; an error message as the core wrote it."""
+    return translate("LibraryPanel", STATUS_NAMES[value]) if value in STATUS_NAMES else value
 
 
 def status_tooltip(row: DocumentRow) -> str:
     """The full status of a row: for a failed file, its path and the whole error message."""
     if row.status == "error":
         where = row.path or row.name
-        return f"{where}\n\n{row.error or 'failed'}"
+        return f"{where}\n\n{row.error or translate('LibraryPanel', 'failed')}"
     return ""
 
 
@@ -102,16 +128,16 @@ class LibraryPanel(QWidget):
         self.library_box = QComboBox()
         self.library_box.setMinimumWidth(220)
         self.library_box.activated.connect(self._on_library_picked)
-        new_btn = QPushButton("New library…")
+        new_btn = QPushButton(self.tr("New library…"))
         new_btn.clicked.connect(self._new_library)
-        self.add_btn = QPushButton("Add PDFs…")
+        self.add_btn = QPushButton(self.tr("Add PDFs…"))
         self.add_btn.clicked.connect(self.choose_pdfs)
-        folder_btn = QPushButton("Add folder…")
+        folder_btn = QPushButton(self.tr("Add folder…"))
         folder_btn.clicked.connect(self._choose_folder)
-        self.remove_btn = QPushButton("Remove")
+        self.remove_btn = QPushButton(self.tr("Remove"))
         self.remove_btn.clicked.connect(self._remove_selected)
         top = QHBoxLayout()
-        for w in (QLabel("Library:"), self.library_box, new_btn):
+        for w in (QLabel(self.tr("Library:")), self.library_box, new_btn):
             top.addWidget(w)
         top.addStretch(1)
         for w in (self.add_btn, folder_btn, self.remove_btn):
@@ -129,12 +155,12 @@ class LibraryPanel(QWidget):
         self.details = QLabel("")
         self.details.setWordWrap(True)
         self.details.setStyleSheet("color: palette(mid);")
-        self.hint = QLabel("Drop PDF files or folders here, or press Ctrl+O.")
+        self.hint = QLabel(self.tr("Drop PDF files or folders here, or press Ctrl+O."))
         self.hint.setStyleSheet("color: palette(mid);")
         self.progress = QProgressBar()
         self.progress.setRange(0, 100)
         self.progress_label = QLabel("")
-        self.cancel_btn = QPushButton("Cancel")
+        self.cancel_btn = QPushButton(self.tr("Cancel"))
         self.cancel_btn.clicked.connect(self.cancel_requested)
         bottom = QHBoxLayout()
         bottom.addWidget(self.progress_label, 2)
@@ -164,7 +190,8 @@ class LibraryPanel(QWidget):
         self.library_requested.emit(str(self.library_box.itemData(index)))
 
     def _new_library(self) -> None:
-        name, ok = QInputDialog.getText(self, "New library", "Name of the new library:")
+        name, ok = QInputDialog.getText(self, self.tr("New library"),
+                                        self.tr("Name of the new library:"))
         name = name.strip().replace("/", "-")
         if ok and name:
             self.library_requested.emit(str(config.libraries_dir() / name))
@@ -189,10 +216,11 @@ class LibraryPanel(QWidget):
         self.set_documents(documents)
         added = sum(o.status == "added" for o in outcomes)
         dupes = sum(o.status == "duplicate" for o in outcomes)
-        parts = [f"{added} added"] + ([f"{dupes} already there"] if dupes else [])
-        parts += [f"{len(self._errors)} failed"] if self._errors else []
+        parts = [self.tr("{n} added").format(n=added)]
+        parts += [self.tr("{n} already there").format(n=dupes)] if dupes else []
+        parts += [self.tr("{n} failed").format(n=len(self._errors))] if self._errors else []
         if any(o.status == "cancelled" for o in outcomes):
-            parts.append("cancelled")
+            parts.append(self.tr("cancelled"))
         self.progress_label.setText(", ".join(parts))
 
     def _remove_selected(self) -> None:
@@ -202,9 +230,9 @@ class LibraryPanel(QWidget):
         if not names:
             return
         answer = QMessageBox.question(
-            self, "Remove documents",
-            "Remove from the library?\n\n" + "\n".join(names)
-            + "\n\nThe PDF files themselves are not deleted.",
+            self, self.tr("Remove documents"),
+            self.tr("Remove from the library?\n\n{names}\n\nThe PDF files themselves are not "
+                    "deleted.").format(names="\n".join(names)),
         )
         if answer == QMessageBox.StandardButton.Yes:
             for name in names:
@@ -213,14 +241,15 @@ class LibraryPanel(QWidget):
     # -- adding -------------------------------------------------------------------------------
     def choose_pdfs(self) -> None:
         """Ask for PDF files and request adding them."""
-        files, _ = QFileDialog.getOpenFileNames(self, "Add PDFs", self.folders.start("pdfs"),
-                                                "PDF files (*.pdf)")
+        files, _ = QFileDialog.getOpenFileNames(self, self.tr("Add PDFs"),
+                                                self.folders.start("pdfs"),
+                                                self.tr("PDF files (*.pdf)"))
         if files:
             self.folders.remember("pdfs", files[0])
             self.add_requested.emit(files)
 
     def _choose_folder(self) -> None:
-        folder = QFileDialog.getExistingDirectory(self, "Add a folder of PDFs",
+        folder = QFileDialog.getExistingDirectory(self, self.tr("Add a folder of PDFs"),
                                                   self.folders.start("pdfs"))
         if folder:
             self.folders.remember("pdfs", folder, is_folder=True)
@@ -235,7 +264,7 @@ class LibraryPanel(QWidget):
         if on:
             self._files = (0, max(1, n_files))
             self.progress.setValue(0)
-            self.progress_label.setText("Starting…")
+            self.progress_label.setText(self.tr("Starting…"))
 
     def show_error(self, message: str) -> None:
         """An add that failed as a whole; the label may be cut, so the tooltip has it all."""
@@ -248,8 +277,8 @@ class LibraryPanel(QWidget):
             self._files = (event.done, max(1, event.total))
         frac = overall_fraction(event, *self._files)
         self.progress.setValue(round(frac * 100))
-        what = {"pages": "Reading pages", "chunks": "Embedding chunks", "saving": "Saving",
-                "files": "Files"}.get(event.stage, event.stage)
+        stage = STAGE_NAMES.get(event.stage)
+        what = translate("LibraryPanel", stage) if stage else event.stage
         name = f" — {event.message}" if event.message and event.stage != "chunks" else ""
         self.progress_label.setText(f"{what} {event.done}/{event.total}{name}")
 

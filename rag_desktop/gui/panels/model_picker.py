@@ -1,4 +1,8 @@
-"""The model dropdown: catalog models and GGUFs on disk, with size, quant and presence."""
+"""The model dropdown: catalog models and GGUFs on disk, with size, quant and presence.
+
+Models not on this machine are listed, disabled, with the way to get them: the Manage models…
+button beside the dropdown (`manage_requested`) opens the Models dialog (panels/models.py).
+"""
 
 from __future__ import annotations
 
@@ -6,7 +10,9 @@ from typing import Any
 
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtGui import QStandardItemModel
-from PySide6.QtWidgets import QComboBox, QHBoxLayout, QLabel, QProgressBar, QWidget
+from PySide6.QtWidgets import QComboBox, QHBoxLayout, QLabel, QProgressBar, QPushButton, QWidget
+
+MISSING_HINT = "not on this machine — Manage models… to get it"
 
 
 def human_size(n: int | None) -> str:
@@ -18,21 +24,29 @@ def human_size(n: int | None) -> str:
 
 def entry_label(entry: Any) -> str:
     """How a ModelEntry reads in the dropdown."""
-    where = "" if entry.present else " — not on this machine"
+    where = "" if entry.present else f" — {MISSING_HINT}"
     quant = f" · {entry.quant}" if entry.quant else ""
     return f"{entry.name}  ({human_size(entry.size_bytes)}{quant}){where}"
 
 
 class ModelPicker(QWidget):
-    """A labelled combo box and a busy bar; emits `model_chosen` when the user picks a model."""
+    """A labelled combo box, a busy bar and a Manage models… button.
+
+    Emits `model_chosen` when the user picks a model and `manage_requested` for the button.
+    """
 
     model_chosen = Signal(str)
+    manage_requested = Signal()
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.combo = QComboBox()
         self.combo.setMinimumWidth(380)
-        self.combo.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToContents)
+        # As wide as a present model's label: the popup list widens itself to the longest one,
+        # so the "not on this machine" hints do not widen the toolbar.
+        self.combo.setSizeAdjustPolicy(
+            QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
+        self.combo.setMinimumContentsLength(56)
         self.combo.activated.connect(self._on_activated)
         self.busy = QProgressBar()
         self.busy.setRange(0, 0)  # indeterminate: a model load has no steps to count
@@ -40,21 +54,29 @@ class ModelPicker(QWidget):
         self.busy.setTextVisible(False)
         self.busy.hide()
         self.busy_label = QLabel("")
+        self.manage = QPushButton("Manage models…")
+        self.manage.setToolTip("Download catalog models, or add a .gguf file from this computer")
+        self.manage.clicked.connect(self.manage_requested)
+        self.entries: list[Any] = []  # the last listed ModelEntries, for the Models dialog
         layout = QHBoxLayout(self)
         layout.setContentsMargins(4, 0, 4, 0)
         layout.addWidget(QLabel("Model:"))
         layout.addWidget(self.combo)
+        layout.addWidget(self.manage)
         layout.addWidget(self.busy)
         layout.addWidget(self.busy_label)
         self._current = ""
 
     def set_entries(self, entries: list[Any], current: str) -> None:
         """List the models; those not present are disabled with a hint how to get them."""
+        self.entries = list(entries)
         self.combo.clear()
         for entry in entries:
             self.combo.addItem(entry_label(entry), entry.id)
             i = self.combo.count() - 1
             tip = entry.note or str(entry.path or entry.file)
+            if not entry.present:  # the catalog's note speaks of the command line
+                tip = f"{entry.file} is not on this machine: open Manage models… to get it"
             self.combo.setItemData(i, tip, Qt.ItemDataRole.ToolTipRole)
             if not entry.present:
                 model = self.combo.model()

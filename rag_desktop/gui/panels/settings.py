@@ -1,4 +1,5 @@
-"""The settings dialog: load-time model settings, generation, retrieval and embeddings."""
+"""The settings dialog: load-time model settings, generation, retrieval, embeddings and the
+UI language."""
 
 from __future__ import annotations
 
@@ -17,16 +18,19 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from rag_desktop.gui.i18n import CHOICES, QT_TRANSLATE_NOOP, choice_label, format_number
 from rag_desktop.gui.params import Params
-from rag_desktop.gui.status import CPU_ONLY
+from rag_desktop.gui.status import cpu_only_text
 
 SLIDER_STEPS = 100
 FUSIONS = {
-    "convex": "Normalised scores (default)",
-    "rrf": "Reciprocal rank, LangChain EnsembleRetriever (as specified)",
+    "convex": QT_TRANSLATE_NOOP("SettingsDialog", "Normalised scores (default)"),
+    "rrf": QT_TRANSLATE_NOOP("SettingsDialog",
+                             "Reciprocal rank, LangChain EnsembleRetriever (as specified)"),
 }
 # Filled in from docs/retrieval.md's measurements when the default was chosen.
-FUSION_NOTE = (
+FUSION_NOTE = QT_TRANSLATE_NOOP(
+    "SettingsDialog",
     "The specified BM25 0.3 / dense 0.7 reciprocal-rank fusion lets BM25 only reorder the dense "
     "leg's top 20: on the dev manuals it found fewer reference pages in the top 4 (LilyPond "
     "0.85, R-admin 0.83) than the default (0.92, 0.86), which mixes normalised scores and keeps "
@@ -42,19 +46,20 @@ class SettingsDialog(QDialog):
         """`gpu_offload`: whether the loaded model's llama.cpp build can offload (None: no
         model loaded, so not known)."""
         super().__init__(parent)
-        self.setWindowTitle("Settings")
+        self.setWindowTitle(self.tr("Settings"))
         form = QFormLayout(self)
-        self.gpu_layers = self._spin(-1, 999, params.n_gpu_layers, "all (auto)")
+        self.gpu_layers = self._spin(-1, 999, params.n_gpu_layers, self.tr("all (auto)"))
         self._kept_gpu_layers = params.n_gpu_layers
         if gpu_offload is False:
             # "all (auto)" would promise a GPU that this build never uses. The saved value is
             # kept (params() returns it), so it still applies with a build that can offload.
-            self.gpu_layers.setSpecialValueText(CPU_ONLY)
+            self.gpu_layers.setSpecialValueText(cpu_only_text())
             self.gpu_layers.setValue(-1)
             self.gpu_layers.setEnabled(False)
-            self.gpu_layers.setToolTip("The llama.cpp build in use has no GPU backend; every "
-                                       "layer runs on the CPU whatever this is set to.")
-        self.threads = self._spin(0, 256, params.n_threads, "auto")
+            self.gpu_layers.setToolTip(self.tr(
+                "The llama.cpp build in use has no GPU backend; every layer runs on the CPU "
+                "whatever this is set to."))
+        self.threads = self._spin(0, 256, params.n_threads, self.tr("auto"))
         self.n_ctx = self._spin(256, 131072, params.n_ctx)
         self.n_ctx.setSingleStep(512)
         self.temperature = QDoubleSpinBox()
@@ -74,31 +79,38 @@ class SettingsDialog(QDialog):
         weight_row.addWidget(self.bm25_label)
         self.fusion = QComboBox()
         for key, text in FUSIONS.items():
-            self.fusion.addItem(text, key)
+            self.fusion.addItem(self.tr(text), key)
         self.fusion.setCurrentIndex(max(0, self.fusion.findData(params.fusion)))
-        self.fusion.setToolTip(FUSION_NOTE)
-        self.gate = QCheckBox("say \"not in the documents\" when nothing relevant is found")
+        self.fusion.setToolTip(self.tr(FUSION_NOTE))
+        self.gate = QCheckBox(self.tr("say \"not in the documents\" when nothing relevant is "
+                                      "found"))
         self.gate.setChecked(params.gate)
         self.embedding = QComboBox()
         self.embedding.setEditable(True)
         self.embedding.addItems(sorted(set(embedding_models) | {params.embedding_model}))
         self.embedding.setCurrentText(params.embedding_model)
-        form.addRow("GPU layers (n_gpu_layers)", self.gpu_layers)
-        form.addRow("CPU threads", self.threads)
-        form.addRow("Context size (tokens)", self.n_ctx)
-        form.addRow("Temperature", self.temperature)
-        form.addRow("Max answer tokens", self.max_tokens)
-        form.addRow("Chunks retrieved (k)", self.k)
-        form.addRow("BM25 weight (dense = 1 − w)", weight_row)
-        form.addRow("Fusion", self.fusion)
-        fusion_note = QLabel(FUSION_NOTE)
+        self.language = QComboBox()
+        for choice in CHOICES:
+            self.language.addItem(choice_label(choice), choice)
+        self._select_language(params.language)
+        form.addRow(self.tr("GPU layers (n_gpu_layers)"), self.gpu_layers)
+        form.addRow(self.tr("CPU threads"), self.threads)
+        form.addRow(self.tr("Context size (tokens)"), self.n_ctx)
+        form.addRow(self.tr("Temperature"), self.temperature)
+        form.addRow(self.tr("Max answer tokens"), self.max_tokens)
+        form.addRow(self.tr("Chunks retrieved (k)"), self.k)
+        form.addRow(self.tr("BM25 weight (dense = 1 − w)"), weight_row)
+        form.addRow(self.tr("Fusion"), self.fusion)
+        fusion_note = QLabel(self.tr(FUSION_NOTE))
         fusion_note.setWordWrap(True)
         fusion_note.setStyleSheet("color: palette(mid);")
         form.addRow(fusion_note)
-        form.addRow("Relevance gate", self.gate)
-        form.addRow("Embedding model (new libraries)", self.embedding)
-        note = QLabel("GPU layers, threads and context size apply when the model is loaded "
-                      "again (done for you on OK).")
+        form.addRow(self.tr("Relevance gate"), self.gate)
+        form.addRow(self.tr("Embedding model (new libraries)"), self.embedding)
+        form.addRow(self.tr("Language"), self.language)
+        note = QLabel(self.tr("GPU layers, threads and context size apply when the model is "
+                              "loaded again (done for you on OK). The language applies when "
+                              "rag-desktop starts again."))
         note.setWordWrap(True)
         note.setStyleSheet("color: palette(mid);")
         form.addRow(note)
@@ -121,7 +133,7 @@ class SettingsDialog(QDialog):
         return box
 
     def _show_weight(self, value: int) -> None:
-        self.bm25_label.setText(f"{value / SLIDER_STEPS:.2f}")
+        self.bm25_label.setText(format_number(value / SLIDER_STEPS, 2))
 
     def _load(self, p: Params) -> None:
         self._kept_gpu_layers = p.n_gpu_layers
@@ -136,6 +148,10 @@ class SettingsDialog(QDialog):
         self.fusion.setCurrentIndex(max(0, self.fusion.findData(p.fusion)))
         self.gate.setChecked(p.gate)
         self.embedding.setCurrentText(p.embedding_model)
+        self._select_language(p.language)
+
+    def _select_language(self, choice: str) -> None:
+        self.language.setCurrentIndex(max(0, self.language.findData(choice)))
 
     def params(self) -> Params:
         """The edited parameters."""
@@ -147,4 +163,5 @@ class SettingsDialog(QDialog):
             bm25_weight=self.bm25.value() / SLIDER_STEPS,
             fusion=str(self.fusion.currentData()), gate=self.gate.isChecked(),
             embedding_model=self.embedding.currentText().strip(),
+            language=str(self.language.currentData()),
         )
