@@ -1,7 +1,7 @@
-"""`make bench`: run the five benchmarks of docs/performance.md, each in its own process.
+"""`make bench`: run the benchmarks of docs/performance.md, each in its own process.
 
-B1 cold start, B2 ingestion, B3 retrieval latency, B4 generation, B5 memory; each updates its
-section of docs/performance.md.
+B1 cold start (and its GUI row, b1-gui), B2 ingestion, B3 retrieval latency, B4 generation,
+B5 memory; each updates its section of docs/performance.md.
 
     python -m benchmarks.run_all [--quick|--full] [--only b1,b3] [--no-write]
 
@@ -18,6 +18,7 @@ import time
 
 BENCHMARKS = {
     "b1": "benchmarks.b1_cold_start",
+    "b1-gui": "benchmarks.gui_start",
     "b2": "benchmarks.b2_ingest",
     "b3": "benchmarks.b3_retrieval",
     "b4": "benchmarks.b4_generation",
@@ -31,7 +32,7 @@ def main(argv: list[str] | None = None) -> int:
     mode = ap.add_mutually_exclusive_group()
     mode.add_argument("--quick", action="store_true", help="small sizes (default)")
     mode.add_argument("--full", action="store_true", help="every size and model")
-    ap.add_argument("--only", default=",".join(BENCHMARKS), help="comma-separated: b1..b5")
+    ap.add_argument("--only", default=",".join(BENCHMARKS), help="comma-separated: b1, b1-gui, b2..b5")
     ap.add_argument("--no-write", action="store_true", help="print tables only")
     args = ap.parse_args(argv)
     flags = ["--full" if args.full else "--quick"] + (["--no-write"] if args.no_write else [])

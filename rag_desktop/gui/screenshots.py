@@ -1,7 +1,9 @@
 """`python -m rag_desktop.gui.screenshots DIR`: PNGs of each area with a real answer on screen.
 
-Drives the real window like a user: sample library, default model, one question, one source
-clicked, a three-question evaluation. Run offscreen (`make screenshots` sets QT_QPA_PLATFORM).
+Drives the real window like a user: sample library, default model, a conversation of three
+turns (the last in Korean), a citation's page with its passage highlighted, a three-question
+evaluation, and the same conversation again with the UI in Korean. Run offscreen (`make
+screenshots` sets QT_QPA_PLATFORM).
 """
 
 from __future__ import annotations
@@ -18,6 +20,7 @@ from rag_desktop import samples
 
 QUESTION = "What output file does LilyPond produce by default when it processes filename.ly?"
 REFERENCE = "It produces filename.pdf by default."
+FOLLOW_UPS = ["Can it write PNG images instead?", "출력 파일의 이름은 어떻게 바꿀 수 있나요?"]
 SIZE = (1360, 860)
 
 
@@ -60,16 +63,42 @@ def _ready(window: Any) -> None:
 
 
 def _ask(window: Any) -> None:
+    """Three turns; then the first answer's page-4 source, its passage highlighted."""
     panel = window.ask_panel
-    panel.question.setPlainText(QUESTION)
-    panel.reference.setText(REFERENCE)
-    panel.request_ask()
-    result = wait_for(window.client.answered)[1]  # (job id, AskResult)
-    sources = result.answer.sources
-    best = next((i for i, s in enumerate(sources) if s.page == 4), 0)
-    if sources:
+    first = None
+    for question, reference in [(QUESTION, REFERENCE), *((q, "") for q in FOLLOW_UPS)]:
+        panel.question.setPlainText(question)
+        panel.reference.setText(reference)
+        panel.request_ask()
+        result = wait_for(window.client.answered)[1]  # (job id, AskResult)
+        first = first or result.answer
+    assert first is not None
+    best = next((i for i, s in enumerate(first.sources) if s.page == 4), 0)
+    if first.sources:
+        panel.sources.set_rows(first.sources)
         panel.table.selectRow(best)
-        window.show_source(sources[best])
+        window.show_source(first.sources[best])
+
+
+def _korean(out: Path, settings: Any, conversation_id: str | None) -> None:
+    """The same conversation in a window whose UI is Korean (as Settings → Language does)."""
+    from rag_desktop.gui.i18n import apply_language
+    from rag_desktop.gui.main_window import MainWindow
+
+    app = QApplication.instance()
+    assert isinstance(app, QApplication)
+    apply_language(app, "ko")
+    window = MainWindow(settings)
+    window.resize(*SIZE)
+    window.show()
+    window.start(library=samples.sample_library_dir())
+    _ready(window)
+    if conversation_id:
+        window.chat.open_conversation(conversation_id)
+        wait_for(window.client.conversation_opened)
+    grab(window, out / "ask-ko.png")
+    window.close()
+    QApplication.processEvents()
 
 
 def _evaluate(window: Any) -> None:
@@ -88,7 +117,8 @@ MAX_LOAD = 1.5  # above it the pictures show a slow machine, not the app (say --
 
 
 def main(argv: list[str] | None = None) -> int:
-    """Write library.png, ask.png, evaluate.png, evaluate-charts.png, settings.png to DIR,
+    """Write library.png, ask.png, ask-ko.png, evaluate.png, evaluate-charts.png, settings.png
+    to DIR,
     and CAPTIONS.md with the date and the load average they were taken at.
 
     Refuses (exit 2) above a load average of MAX_LOAD unless --force is given.
@@ -111,7 +141,9 @@ def main(argv: list[str] | None = None) -> int:
 
     config.set_offline(True)
     make_app([])
-    window = MainWindow(open_settings(config.home_dir() / "screenshot-settings.ini"))
+    settings = open_settings(config.home_dir() / "screenshot-settings.ini")
+    settings.setValue("ui/language", "en")
+    window = MainWindow(settings)
     window.resize(*SIZE)
     window.show()
     window.start(library=samples.sample_library_dir())
@@ -131,8 +163,10 @@ def main(argv: list[str] | None = None) -> int:
     dialog.show()
     grab(dialog, out / "settings.png")
     dialog.close()
+    conversation_id = window.chat.conversation_id
     window.close()
     QApplication.processEvents()
+    _korean(out, settings, conversation_id)
     _write_captions(out, load)
     return 0
 
