@@ -2,6 +2,8 @@
 
 The CLI, the GUI engine and `run_evaluation` all drive a Session. An evaluation switches models
 in the session's own runner, so there is never a second runner, embedder or library in memory.
+The model client (llm/backend.py) picks the backend by the entry: a server entry is answered
+by its server, and the local runner is stopped meanwhile.
 """
 
 from __future__ import annotations
@@ -21,8 +23,9 @@ if TYPE_CHECKING:
     from rag_desktop.chat.store import ConversationStore
     from rag_desktop.library.embeddings import Embedder
     from rag_desktop.library.library import Library
+    from rag_desktop.llm.backend import ModelBackend
     from rag_desktop.llm.catalog import Catalog
-    from rag_desktop.llm.client import LLM, ModelInfo
+    from rag_desktop.llm.client import ModelInfo
     from rag_desktop.pipeline import Pipeline
 
 
@@ -39,7 +42,7 @@ class Session:
     and how many earlier turns a prompt carries; the saved conversations open on first use.
     """
 
-    llm: LLM
+    llm: ModelBackend
     catalog: Catalog
     cache: AnswerCache | None = None
     library: Library | None = None
@@ -55,11 +58,11 @@ class Session:
     def create(cls, use_cache: bool = True) -> Session:
         """A session with the catalog read, the runner not yet started and no library open."""
         from rag_desktop.cache import AnswerCache
+        from rag_desktop.llm.backend import ModelClient
         from rag_desktop.llm.catalog import load_catalog
-        from rag_desktop.llm.client import LLM
 
         cache = AnswerCache(config.home_dir() / "answer-cache.sqlite") if use_cache else None
-        return cls(LLM(), load_catalog(), cache)
+        return cls(ModelClient(), load_catalog(), cache)
 
     # -- the parts ------------------------------------------------------------------------
     def open_library(self, path: Path, *, create: bool = True,
@@ -119,6 +122,8 @@ class Session:
         self.wait_for_model()
         settings = generation or self.generation
         entry = self.catalog.get(model_id)
+        if entry.server is not None:
+            import rag_desktop.llm.server  # noqa: F401  (httpx: imported here, as above)
         pool = ThreadPoolExecutor(1, thread_name_prefix="model-load")
         self._preload = (model_id, settings, pool.submit(self.llm.load, entry, settings))
         pool.shutdown(wait=False)  # the thread ends with its one load

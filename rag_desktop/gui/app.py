@@ -178,9 +178,10 @@ def main(argv: list[str] | None = None) -> int:
         startup_log.mark("main")
     app = make_app(argv)
     window = build_window(open_settings())
-    window.show()
     if startup_log is not None:
         startup_log.mark("window_built")
+    window.show()
+    if startup_log is not None:
         startup_log.watch(window)
     window.start()
     return app.exec()

@@ -15,30 +15,32 @@ from enum import Enum
 
 from PySide6.QtCore import QObject, Signal
 
+from rag_desktop.gui.i18n import QT_TRANSLATE_NOOP
 from rag_desktop.progress import CancelToken
 
 
 class JobKind(Enum):
-    """What a job does; its value is the label the status bar and the queue show."""
+    """What a job does; its value is the label the status bar and the queue show (English;
+    status.job_label translates it in the "JobKind" context, where lupdate finds it)."""
 
-    OPEN_LIBRARY = "Opening library"
-    ADD_PDFS = "Adding PDFs"
-    REMOVE = "Removing document"
-    LOAD_MODEL = "Loading model"
-    SETTINGS = "Applying settings"
-    CATALOG = "Rescanning models"
-    ASK = "Answering"
-    EVALUATE = "Evaluating"
-    EXPORT_REPORTS = "Exporting evaluation"
-    EXPORT_HISTORY = "Exporting history"
-    RESTORE_EVAL = "Reloading the last evaluation"
-    DOWNLOAD_MODEL = "Downloading model"
-    ADD_MODEL = "Adding model"
-    CONVERSATIONS = "Listing conversations"
-    OPEN_CONVERSATION = "Opening conversation"
-    RENAME_CONVERSATION = "Renaming conversation"
-    DELETE_CONVERSATION = "Deleting conversation"
-    EXPORT_CONVERSATION = "Exporting conversation"
+    OPEN_LIBRARY = QT_TRANSLATE_NOOP("JobKind", "Opening library")
+    ADD_PDFS = QT_TRANSLATE_NOOP("JobKind", "Adding PDFs")
+    REMOVE = QT_TRANSLATE_NOOP("JobKind", "Removing document")
+    LOAD_MODEL = QT_TRANSLATE_NOOP("JobKind", "Loading model")
+    SETTINGS = QT_TRANSLATE_NOOP("JobKind", "Applying settings")
+    CATALOG = QT_TRANSLATE_NOOP("JobKind", "Rescanning models")
+    ASK = QT_TRANSLATE_NOOP("JobKind", "Answering")
+    EVALUATE = QT_TRANSLATE_NOOP("JobKind", "Evaluating")
+    EXPORT_REPORTS = QT_TRANSLATE_NOOP("JobKind", "Exporting evaluation")
+    EXPORT_HISTORY = QT_TRANSLATE_NOOP("JobKind", "Exporting history")
+    RESTORE_EVAL = QT_TRANSLATE_NOOP("JobKind", "Reloading the last evaluation")
+    DOWNLOAD_MODEL = QT_TRANSLATE_NOOP("JobKind", "Downloading model")
+    ADD_MODEL = QT_TRANSLATE_NOOP("JobKind", "Adding model")
+    CONVERSATIONS = QT_TRANSLATE_NOOP("JobKind", "Listing conversations")
+    OPEN_CONVERSATION = QT_TRANSLATE_NOOP("JobKind", "Opening conversation")
+    RENAME_CONVERSATION = QT_TRANSLATE_NOOP("JobKind", "Renaming conversation")
+    DELETE_CONVERSATION = QT_TRANSLATE_NOOP("JobKind", "Deleting conversation")
+    EXPORT_CONVERSATION = QT_TRANSLATE_NOOP("JobKind", "Exporting conversation")
 
     @property
     def label(self) -> str:

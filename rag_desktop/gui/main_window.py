@@ -10,6 +10,7 @@ from PySide6.QtGui import QAction, QCloseEvent, QDragEnterEvent, QDropEvent, QKe
 from PySide6.QtWidgets import QFileDialog, QMainWindow, QTabWidget, QToolBar, QVBoxLayout, QWidget
 
 from rag_desktop import samples
+from rag_desktop.gui import status
 from rag_desktop.gui.chat_controller import ChatController
 from rag_desktop.gui.client import EngineClient
 from rag_desktop.gui.files import Folders
@@ -23,7 +24,6 @@ from rag_desktop.gui.panels.jobs import JobsView
 from rag_desktop.gui.panels.library import LibraryPanel, dropped_paths
 from rag_desktop.gui.panels.model_picker import ModelPicker
 from rag_desktop.gui.params import Params, last_library, last_model, load_params, save_params
-from rag_desktop.gui.status import READY, Startup, StatusLabels, offload_supported
 from rag_desktop.progress import ProgressEvent
 
 if TYPE_CHECKING:
@@ -47,9 +47,9 @@ class MainWindow(QMainWindow):
         self.library_path: Path | None = None
         self.model_info: ModelInfo | None = None
         self.model_id = last_model(settings)
-        self.startup = Startup()
+        self.startup = status.Startup()
         self.folders = Folders(settings)
-        self.setWindowTitle("rag-desktop — answers from your PDF manuals")
+        self.setWindowTitle(self.tr("rag-desktop — answers from your PDF manuals"))
         self.setAcceptDrops(True)
         self._build()
         self._connect_engine()
@@ -66,9 +66,9 @@ class MainWindow(QMainWindow):
         self.eval_panel = EvalPanel(samples.sample_questions())
         self.library_panel.folders = self.eval_panel.folders = self.folders
         self.tabs = QTabWidget()
-        self.tabs.addTab(self.library_panel, "Library")
-        self.tabs.addTab(self.ask_panel, "Ask")
-        self.tabs.addTab(self.eval_panel, "Evaluate")
+        self.tabs.addTab(self.library_panel, self.tr("Library"))
+        self.tabs.addTab(self.ask_panel, self.tr("Ask"))
+        self.tabs.addTab(self.eval_panel, self.tr("Evaluate"))
         self.tabs.setCurrentWidget(self.ask_panel)
         self.jobs_view = JobsView(self.client.jobs)
         self.jobs_view.cancel_requested.connect(self.client.cancel)
@@ -79,12 +79,12 @@ class MainWindow(QMainWindow):
         layout.addWidget(self.jobs_view)
         self.setCentralWidget(central)
         self.picker = ModelPicker()
-        toolbar = QToolBar("Model")
+        toolbar = QToolBar(self.tr("Model"))
         toolbar.setObjectName("model-toolbar")
         toolbar.setMovable(False)
         toolbar.addWidget(self.picker)
         self.addToolBar(toolbar)
-        self.status = StatusLabels(self.statusBar())
+        self.status = status.StatusLabels(self.statusBar())
         self._build_menus(toolbar)
         self.library_panel.add_requested.connect(self.add_pdfs)
         self.library_panel.remove_requested.connect(self.client.remove)
@@ -113,25 +113,27 @@ class MainWindow(QMainWindow):
 
     def _build_menus(self, toolbar: QToolBar) -> None:
         menu = self.menuBar()
-        file_menu = menu.addMenu("&File")
-        file_menu.addAction(self._action("&Add PDFs…", self.library_panel.choose_pdfs, "Ctrl+O"))
-        file_menu.addAction(self._action("Export history as &CSV…",
+        file_menu = menu.addMenu(self.tr("&File"))
+        file_menu.addAction(self._action(self.tr("&Add PDFs…"), self.library_panel.choose_pdfs,
+                                         "Ctrl+O"))
+        file_menu.addAction(self._action(self.tr("Export history as &CSV…"),
                                          lambda: self._export_as("history.csv", "*.csv")))
-        file_menu.addAction(self._action("Export history as &Markdown…",
+        file_menu.addAction(self._action(self.tr("Export history as &Markdown…"),
                                          lambda: self._export_as("history.md", "*.md")))
         file_menu.addSeparator()
-        file_menu.addAction(self._action("&Quit", self.close, "Ctrl+Q"))
-        ask_menu = menu.addMenu("&Ask")
-        self.ask_action = self._action("&Ask", self.ask_panel.request_ask,
+        file_menu.addAction(self._action(self.tr("&Quit"), self.close, "Ctrl+Q"))
+        ask_menu = menu.addMenu(self.tr("&Ask"))
+        self.ask_action = self._action(self.tr("&Ask"), self.ask_panel.request_ask,
                                        "Ctrl+Return", "Ctrl+Enter")
-        self.stop_action = self._action("&Stop", self.stop_answer, "Esc")
+        self.stop_action = self._action(self.tr("&Stop"), self.stop_answer, "Esc")
         ask_menu.addActions([self.ask_action, self.stop_action])
-        tools = menu.addMenu("&Tools")
-        self.settings_action = self._action("&Settings…", self.open_settings, "Ctrl+,")
+        tools = menu.addMenu(self.tr("&Tools"))
+        self.settings_action = self._action(self.tr("&Settings…"), self.open_settings, "Ctrl+,")
         tools.addAction(self.settings_action)
-        tools.addAction(self._action("&Rescan models", self.client.refresh_catalog))
-        menu.addMenu("&Help").addAction(self._action("&About rag-desktop", lambda: show_about(
-            self, self.model_info.backend if self.model_info else None)))
+        tools.addAction(self._action(self.tr("&Rescan models"), self.client.refresh_catalog))
+        about = self._action(self.tr("&About rag-desktop"), lambda: show_about(
+            self, self.model_info.backend if self.model_info else None))
+        menu.addMenu(self.tr("&Help")).addAction(about)
         toolbar.addSeparator()
         toolbar.addAction(self.settings_action)
 
@@ -161,8 +163,8 @@ class MainWindow(QMainWindow):
         remembered = last_library(self.settings)
         path = library or (Path(remembered) if remembered else samples.sample_library_dir())
         self.tabs.setCurrentWidget(self.ask_panel)
-        self.statusBar().showMessage("Starting: opening the library and loading the model…")
-        self.ask_panel.set_waiting("Starting: opening the library and loading the model…")
+        self.statusBar().showMessage(status.starting_text())
+        self.ask_panel.set_waiting(status.starting_text())
         self.startup.track(self.client.open_library(str(path)))
         self.startup.track(self.load_model(model_id or self.model_id))
         self.client.restore_evaluation()
@@ -184,7 +186,7 @@ class MainWindow(QMainWindow):
         """Load a model in the background (the busy indicator shows meanwhile)."""
         self.model_id = model_id
         self.picker.select(model_id)
-        self.picker.set_loading(f"Loading {self.startup.model_name(model_id)}…")
+        self.picker.set_loading(self.startup.loading(model_id))
         return self.client.load_model(model_id)
 
     def ask(self, question: str, reference: str = "") -> None:
@@ -207,7 +209,7 @@ class MainWindow(QMainWindow):
     def cancel(self, kind: JobKind) -> None:
         """Cancel the active jobs of one kind, by their ids."""
         for job_id in self.client.cancel_kind(kind):
-            self.statusBar().showMessage(f"Cancelling job #{job_id}…", 3000)
+            self.statusBar().showMessage(self.tr("Cancelling job #{id}…").format(id=job_id), 3000)
 
     def evaluate(self, request: EvalRequest) -> None:
         """Run an evaluation in the background."""
@@ -222,7 +224,8 @@ class MainWindow(QMainWindow):
             self.ask_panel.pdf.show_page(Path(path), source.page, source.page_label,
                                          fallback=not preview, passage=source.text)
         elif not preview:
-            self.statusBar().showMessage(f"{source.file} is no longer in this library", 5000)
+            gone = self.tr("{file} is no longer in this library").format(file=source.file)
+            self.statusBar().showMessage(gone, 5000)
 
     def open_models(self) -> None:
         """The Models dialog: download catalog models, add a local .gguf."""
@@ -236,22 +239,19 @@ class MainWindow(QMainWindow):
         from rag_desktop.library.embeddings import available_embedding_models
 
         dialog = SettingsDialog(self.params, available_embedding_models(), self,
-                                gpu_offload=offload_supported(self.model_info))
+                                gpu_offload=status.offload_supported(self.model_info))
         if dialog.exec():
             self.apply_params(dialog.params())
 
     def apply_params(self, params: Params) -> None:
         """Use and remember new parameters (the engine reloads the model when needed)."""
         if params.needs_reload(self.params) and self.model_info is not None:
-            self.picker.set_loading("Reloading…")
+            self.picker.set_loading(self.tr("Reloading…"))
         self.params = params
         save_params(self.settings, params)
         self.client.set_params(params)
 
     # -- engine events ------------------------------------------------------------------------
-    def _kind(self, job_id: int) -> JobKind | None:
-        return self.client.jobs.kind_of(job_id)
-
     def _on_started(self, job_id: int) -> None:
         job = self.client.jobs.get(job_id)
         if job is None or job.kind in (JobKind.RESTORE_EVAL, JobKind.CONVERSATIONS):
@@ -260,20 +260,20 @@ class MainWindow(QMainWindow):
         if job.id in self.startup.jobs:  # also where the answer will appear, until it is ready
             self.ask_panel.set_waiting(self.startup.describe(job))
         if job.kind is JobKind.LOAD_MODEL:  # the catalog's name is known by now
-            self.picker.set_loading(f"Loading {self.startup.model_name(job.detail)}…")
+            self.picker.set_loading(self.startup.loading(job.detail))
 
     def _on_finished(self, job_id: int) -> None:
         if self.startup.finish(job_id):
             self.ask_panel.set_waiting("")
             if self.statusBar().currentMessage().endswith("…"):
-                self.statusBar().showMessage(READY, 8000)
+                self.statusBar().showMessage(status.ready_text(), 8000)
             return
         # Only the "working on" line goes: a failure or "Wrote …" just shown stays readable.
         if self.client.jobs.running() is None and self.statusBar().currentMessage().endswith("…"):
             self.statusBar().clearMessage()
 
     def _on_progress(self, job_id: int, event: ProgressEvent) -> None:
-        kind = self._kind(job_id)
+        kind = self.client.jobs.kind_of(job_id)
         if kind is JobKind.EVALUATE:
             self.eval_panel.on_progress(event)
         elif kind is JobKind.ADD_PDFS:
@@ -330,15 +330,16 @@ class MainWindow(QMainWindow):
         self.eval_panel.show_result(result)
 
     def _on_exported(self, job_id: int, where: str) -> None:
-        if self._kind(job_id) is JobKind.EXPORT_REPORTS:
-            self.eval_panel.status.setText(f"Exported to {where}")
-        self.statusBar().showMessage(f"Wrote {where}", 5000)
+        if self.client.jobs.kind_of(job_id) is JobKind.EXPORT_REPORTS:
+            self.eval_panel.status.setText(self.tr("Exported to {where}").format(where=where))
+        self.statusBar().showMessage(self.tr("Wrote {where}").format(where=where), 5000)
 
     def _on_failed(self, job_id: int, message: str) -> None:
         job = self.client.jobs.get(job_id)
         if job is None:
             return
-        self.statusBar().showMessage(f"{job.label}: {message}", 10000)
+        message = status.failure_text(message)  # the engine's "cancelled", translated
+        self.statusBar().showMessage(f"{status.job_label(job)}: {message}", 10000)
         match job.kind:
             case JobKind.ASK:
                 self.chat.failed(job_id, message)
@@ -346,14 +347,13 @@ class MainWindow(QMainWindow):
                 self._ingest_done(job_id)
                 self.library_panel.show_error(message)
             case JobKind.LOAD_MODEL | JobKind.SETTINGS:
-                self.picker.set_loading("")
-                self.picker.busy_label.setText(f"⚠ {message}")
-                self.picker.busy_label.setToolTip(message)
+                self.picker.show_error(message)
             case JobKind.EVALUATE:
                 self.eval_panel.set_running(False)
                 self.eval_panel.status.setText(message)
             case JobKind.EXPORT_REPORTS:
-                self.eval_panel.status.setText(f"Export failed: {message}")
+                self.eval_panel.status.setText(self.tr("Export failed: {message}").format(
+                    message=message))
             case _:  # the status bar message above is the whole report
                 pass
 
@@ -363,7 +363,7 @@ class MainWindow(QMainWindow):
         self.client.export_history(path, self.history)
 
     def _export_as(self, name: str, pattern: str) -> None:
-        path, _ = QFileDialog.getSaveFileName(self, "Export history",
+        path, _ = QFileDialog.getSaveFileName(self, self.tr("Export history"),
                                               self.folders.start("exports", name), pattern)
         if path:
             self.folders.remember("exports", path)
@@ -374,7 +374,7 @@ class MainWindow(QMainWindow):
         result = self.eval_panel.result
         if result is None:
             return
-        self.eval_panel.status.setText(f"Exporting to {folder}…")
+        self.eval_panel.status.setText(self.tr("Exporting to {folder}…").format(folder=folder))
         self.client.export_reports(folder, result)
 
     # -- window events ------------------------------------------------------------------------

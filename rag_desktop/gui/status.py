@@ -17,6 +17,7 @@ if TYPE_CHECKING:
 # English, as the source text; cpu_only_text() and ready_text() give the UI's language.
 CPU_ONLY = QT_TRANSLATE_NOOP("Status", "CPU only (this llama.cpp build cannot offload)")
 READY = QT_TRANSLATE_NOOP("Status", "Ready: ask a question about your PDFs.")
+STARTING = QT_TRANSLATE_NOOP("Status", "Starting: opening the library and loading the model…")
 
 # lupdate finds translate("Context", "text") calls; a marked constant goes through it too.
 translate = QCoreApplication.translate
@@ -30,6 +31,11 @@ def cpu_only_text() -> str:
 def ready_text() -> str:
     """READY in the UI's language: what the status bar says when the start is done."""
     return translate("Status", READY)
+
+
+def starting_text() -> str:
+    """STARTING in the UI's language: the status bar and the Ask area as the app starts."""
+    return translate("Status", STARTING)
 
 
 def offload_supported(info: ModelInfo | None) -> bool | None:
@@ -54,6 +60,12 @@ def job_label(job: Job) -> str:
     the "JobKind" context (jobs.py marks the labels with QT_TRANSLATE_NOOP)."""
     kind = translate("JobKind", job.kind.label)
     return f"{kind} {job.detail}".strip()
+
+
+def failure_text(message: str) -> str:
+    """A job's failure as the user reads it: the engine's "cancelled" marker translated, any
+    other message (the core's own, in English) as it is."""
+    return translate("Status", "cancelled") if message == "cancelled" else message
 
 
 class StatusLabels:
@@ -115,6 +127,10 @@ class Startup:
     def model_name(self, model_id: str) -> str:
         """The catalog's name for a model id, else the id."""
         return self.names.get(model_id) or model_id
+
+    def loading(self, model_id: str) -> str:
+        """'Loading SmolLM2 135M…': the model picker's line while a model loads."""
+        return translate("Status", "Loading {name}…").format(name=self.model_name(model_id))
 
     def describe(self, job: Job) -> str:
         """The status line while `job` runs."""

@@ -55,6 +55,10 @@ try:
     session = FakeSession(Path(os.environ["RAG_DESKTOP_HOME"]))
     window = MainWindow(settings, EngineClient(Params(), session_factory=lambda: session))
     state["menus"] = [a.text() for a in window.menuBar().actions()]
+    state["menu_items"] = [a.text() for m in window.menuBar().actions()
+                           for a in m.menu().actions() if a.text()]
+    state["tabs"] = [window.tabs.tabText(i) for i in range(window.tabs.count())]
+    state["title"] = window.windowTitle()
     if choose:
         dialog.language.setCurrentIndex(dialog.language.findData(choose))
         window.apply_params(dialog.params())
@@ -106,6 +110,10 @@ def test_lang_ko_gives_korean_menus(korean_start: dict[str, Any]) -> None:
     expected = [KO[t] for t in ("&File", "&Ask", "&Tools", "&Help")]
     assert expected == ["파일(&F)", "질문(&A)", "도구(&T)", "도움말(&H)"]
     assert korean_start["menus"] == expected
+    assert korean_start["menu_items"][:2] == ["PDF 추가(&A)…", "기록을 CSV로 내보내기(&C)…"]
+    assert all(item in KO.values() for item in korean_start["menu_items"])
+    assert korean_start["tabs"] == ["라이브러리", "질문", "평가"]
+    assert korean_start["title"] == KO["rag-desktop — answers from your PDF manuals"]
 
 
 def test_settings_language_is_saved_and_used_at_the_next_start(tmp_path: Path) -> None:
@@ -164,6 +172,47 @@ def test_owned_widgets_numbers_dates_and_refusal_follow_korean(korean: None, qtb
     assert i18n.format_timestamp("2026-01-02T15:04:00").startswith("2026. 1. 2.")
     assert "오후" in i18n.format_timestamp("2026-01-02T15:04:00")
     assert i18n.refusal_text() == REFUSALS["ko"]
+
+
+def test_ask_area_jobs_and_models_follow_korean(korean: None, qtbot: Any) -> None:
+    """The Ask area, the answer's metrics line, the job labels, the model picker and the page
+    view: each string in Korean, the numbers formatted as in English."""
+    from dataclasses import replace
+
+    from PySide6.QtCore import QCoreApplication, Qt
+
+    from rag_desktop.gui.jobs import Job, JobKind
+    from rag_desktop.gui.panels.answer_text import metrics_text
+    from rag_desktop.gui.panels.ask import AskPanel
+    from rag_desktop.gui.panels.model_picker import ModelPicker
+    from rag_desktop.gui.status import Startup, failure_text, job_label
+    from rag_desktop.llm.catalog import ModelEntry
+    from tests.gui.test_models import SOURCES, answer
+
+    panel = AskPanel()
+    qtbot.addWidget(panel)
+    assert (panel.ask_btn.text(), panel.stop_btn.text()) == ("질문", "중지")
+    assert panel.pdf.title.text() == "출처를 누르면 여기에 해당 페이지가 보입니다."
+    panel.sources.set_rows(SOURCES)
+    headers = [panel.sources.headerData(c, Qt.Orientation.Horizontal) for c in range(8)]
+    assert headers == ["#", "파일", "페이지", "발췌", "BM25", "밀집", "융합", "섹션"]
+    assert panel.sources.index(0, 2).data() == "1 (PDF 4페이지)"
+    line = metrics_text(answer(), 0.9123)
+    assert "전체 <b>0.52초</b>" in line and "22.0 토큰/초" in line and "검색 10 ms" in line
+    assert "참조 답변과의 코사인 <b>0.912</b>" in line and "total" not in line
+    gate = metrics_text(replace(answer(), refused=True), None)
+    assert gate.startswith("<b>문서에 없음</b>") and "관련성 게이트" in gate
+    untranslated = [k.label for k in JobKind
+                    if QCoreApplication.translate("JobKind", k.label) == k.label]
+    assert untranslated == []  # every kind is marked in jobs.py and has Korean
+    assert job_label(Job(JobKind.LOAD_MODEL, "smol")) == "모델 불러오는 중 smol"
+    assert failure_text("cancelled") == "취소됨" and failure_text("disk full") == "disk full"
+    assert Startup().loading("smol") == "smol 불러오는 중…"
+    picker = ModelPicker()
+    qtbot.addWidget(picker)
+    picker.set_entries([ModelEntry("b", "Model B", "b.gguf", "x", "chatml")], "")
+    assert picker.manage.text() == "모델 관리…"
+    assert picker.combo.itemText(0).endswith("이 컴퓨터에 없음 — 모델 관리…에서 받을 수 있음")
 
 
 def test_english_is_the_source_text(qapp: QApplication) -> None:

@@ -206,7 +206,7 @@ def test_cancel_the_ingest_while_a_question_waits(window: MainWindow, qtbot: Any
     qtbot.waitUntil(lambda: len(got) == 2, timeout=20000)
     assert got["ingest"][0] == ingest.id and got["ingest"][1][0].status == "cancelled"
     assert got["ask"][0] == ask_job and not got["ask"][1].answer.stopped
-    assert window.ask_panel.answer_text() == "It writes filename.pdf."
+    assert window.ask_panel.answer_text() == "It writes filename.pdf [1]."  # cited: source 1
     assert seen and window.eval_panel.status.text() == eval_status  # progress went to ingest
     qtbot.waitUntil(lambda: not window.client.jobs.active(), timeout=5000)
     assert not window.jobs_view.isVisible()

@@ -22,11 +22,12 @@ from PySide6.QtWidgets import QApplication, QFileDialog
 from rag_desktop.gui import saved_runs
 from rag_desktop.gui.app import make_app, open_settings
 from rag_desktop.gui.client import EngineClient
-from rag_desktop.gui.engine import AskResult, Engine, EvalResult
+from rag_desktop.gui.engine import Engine
 from rag_desktop.gui.files import Folders, default_folder
 from rag_desktop.gui.history import HistoryEntry
 from rag_desktop.gui.jobs import Job, JobKind
 from rag_desktop.gui.main_window import MainWindow
+from rag_desktop.gui.messages import AskResult, EvalResult
 from rag_desktop.gui.panels import pdf_view
 from rag_desktop.gui.panels.charts import EvalCharts, short_question_labels
 from rag_desktop.gui.panels.evaluation import EvalPanel
@@ -254,5 +255,5 @@ def test_startup_says_what_it_does_and_stays_on_ask(window: MainWindow, qtbot: A
     assert "Indexing the sample manual" in window.ask_panel.waiting_text()
     client.finished.emit(sent[-1].id)
     assert window.statusBar().currentMessage() == READY
-    assert window.ask_panel.waiting_text() == "The answer streams here."
+    assert window.ask_panel.waiting_text().startswith("Ask a question about your PDFs.")
     assert window.tabs.currentWidget() is window.ask_panel

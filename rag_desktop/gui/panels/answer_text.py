@@ -5,9 +5,14 @@ from __future__ import annotations
 import html
 from typing import Any
 
+from PySide6.QtCore import QCoreApplication
+
 from rag_desktop.grounding import Grounding, grounded
 
 UNSUPPORTED_STYLE = "background-color:#fde2e1"  # a sentence that no cited passage supports
+# lupdate finds translate("Context", "text") calls: f-strings it cannot read, so the words
+# are translated with {placeholders} and the numbers formatted into them.
+translate = QCoreApplication.translate
 
 
 def answer_grounding(answer: Any) -> Grounding | None:
@@ -32,30 +37,60 @@ def answer_html(text: str, grounding: Grounding | None) -> str:
     return "".join(out).replace("\n", "<br>")
 
 
+def answer_label(i: int, n: int) -> str:
+    """'<b>answer 1/2</b> · ' before the metrics of one of a turn's `n` answers; '' when n = 1."""
+    if n <= 1:
+        return ""
+    text = translate("AnswerText", "answer {i}/{n}").format(i=i, n=n)
+    return f"<b>{text}</b> · "
+
+
+def _gate_text(answer: Any) -> str:
+    """The line of an answer the relevance gate refused: the model never ran."""
+    text = translate(
+        "AnswerText",
+        "<b>Not in the documents</b>: nothing in the library looks relevant, so {model} was "
+        "not asked (retrieval {ms} ms). The closest passages are listed below. To ask the "
+        "model anyway, turn off Settings → Relevance gate.")
+    return text.format(model=html.escape(answer.model.id),
+                       ms=f"{answer.timings.retrieval_s * 1000:.0f}")
+
+
+def _grounded_text(grounding: Grounding) -> str:
+    """'grounded <b>1/2</b> sentences', noting the highlight when some are unsupported."""
+    text = (translate("AnswerText",
+                      "grounded <b>{supported}/{total}</b> sentences (unsupported ones "
+                      "highlighted)") if grounding.unsupported
+            else translate("AnswerText", "grounded <b>{supported}/{total}</b> sentences"))
+    return text.format(supported=grounding.supported, total=len(grounding.sentences))
+
+
 def metrics_text(answer: Any, cosine: float | None, grounding: Grounding | None = None) -> str:
-    """The line under an answer: refusal or grounded share, times, rate, model (and cosine)."""
+    """The line under an answer: refusal or grounded share, times, rate, model (and cosine).
+    The numbers keep one format in every language; the words are translated."""
     t, m = answer.timings, answer.model
-    parts = []
     if answer.refused:  # the relevance gate: the model never ran
-        return (f"<b>Not in the documents</b>: nothing in the library looks relevant, so "
-                f"{html.escape(m.id)} was not asked (retrieval {t.retrieval_s * 1000:.0f} ms). "
-                "The closest passages are listed below. To ask the model anyway, turn off "
-                "Settings → Relevance gate.")
+        return _gate_text(answer)
+    parts = []
     if answer.is_refused:
-        parts.append("<b>refused</b>: the model found no answer in the passages")
+        parts.append(translate("AnswerText",
+                               "<b>refused</b>: the model found no answer in the passages"))
     elif grounding is not None:
-        note = " (unsupported ones highlighted)" if grounding.unsupported else ""
-        parts.append(f"grounded <b>{grounding.supported}/{len(grounding.sentences)}</b> "
-                     f"sentences{note}")
+        parts.append(_grounded_text(grounding))
     parts += [
-        f"<b>{t.total_s:.2f} s</b> total", f"first token {t.first_token_s * 1000:.0f} ms",
-        f"{t.tokens_per_s:.1f} tok/s", f"retrieval {t.retrieval_s * 1000:.0f} ms",
+        translate("AnswerText", "<b>{seconds} s</b> total").format(seconds=f"{t.total_s:.2f}"),
+        translate("AnswerText", "first token {ms} ms").format(
+            ms=f"{t.first_token_s * 1000:.0f}"),
+        translate("AnswerText", "{rate} tok/s").format(rate=f"{t.tokens_per_s:.1f}"),
+        translate("AnswerText", "retrieval {ms} ms").format(ms=f"{t.retrieval_s * 1000:.0f}"),
         f"{m.id} ({m.quant}, {m.backend})",
     ]
     if cosine is not None:
-        parts.append(f"cosine to reference <b>{cosine:.3f}</b>")
+        parts.append(translate("AnswerText", "cosine to reference <b>{cosine}</b>").format(
+            cosine=f"{cosine:.3f}"))
     if answer.stopped:
-        parts.append("<i>stopped</i>")
+        parts.append(translate("AnswerText", "<i>stopped</i>"))
     if answer.dropped_chunks:
-        parts.append(f"{answer.dropped_chunks} chunk(s) left out to fit the context")
+        parts.append(translate("AnswerText", "{n} chunk(s) left out to fit the context").format(
+            n=answer.dropped_chunks))
     return " · ".join(parts)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from PySide6.QtCore import QModelIndex, Qt, Signal
+from PySide6.QtCore import QCoreApplication, QModelIndex, Qt, Signal
 from PySide6.QtWidgets import (
     QHBoxLayout,
     QHeaderView,
@@ -19,25 +19,43 @@ from PySide6.QtWidgets import (
 )
 
 from rag_desktop.answer import page_ref
+from rag_desktop.gui.i18n import QT_TRANSLATE_NOOP
+from rag_desktop.gui.panels.answer_text import answer_label
 from rag_desktop.gui.panels.conversation import AnswerBlock, ConversationView
 from rag_desktop.gui.panels.conversations import ConversationList
 from rag_desktop.gui.panels.pdf_view import PdfPane
 from rag_desktop.gui.table_models import Column, RecordTableModel, fmt_float
 
 
+def _page_text(source: Any) -> str:
+    """answer.page_ref in the UI's language: "ix (PDF p. 14)", or just the page number."""
+    ref = page_ref(source.page, source.page_label)
+    if ref == str(source.page):
+        return ref
+    return QCoreApplication.translate("AskPanel", "{label} (PDF p. {page})").format(
+        label=source.page_label, page=source.page)
+
+
+def _page_tip(source: Any) -> str:
+    return QCoreApplication.translate("AskPanel", "PDF page {page} of the file").format(
+        page=source.page)
+
+
 def sources_model() -> RecordTableModel[Any]:
-    """The sources table over the answer's list of pipeline.Source."""
+    """The sources table over the answer's list of pipeline.Source (headers translated when
+    shown, table_models.header_text)."""
     return RecordTableModel([
         Column("#", lambda s: s.rank),
-        Column("File", lambda s: s.file),
-        Column("Page", lambda s: page_ref(s.page, s.page_label),
-               tooltip=lambda s: f"PDF page {s.page} of the file"),
-        Column("Snippet", lambda s: " ".join(s.text.split())[:160], tooltip=lambda s: s.text),
-        Column("BM25", lambda s: s.bm25, fmt_float(2)),
-        Column("Dense", lambda s: s.dense, fmt_float(3)),
-        Column("Fused", lambda s: s.fused, fmt_float(4)),
+        Column(QT_TRANSLATE_NOOP("Column", "File"), lambda s: s.file),
+        Column(QT_TRANSLATE_NOOP("Column", "Page"), _page_text, tooltip=_page_tip),
+        Column(QT_TRANSLATE_NOOP("Column", "Snippet"), lambda s: " ".join(s.text.split())[:160],
+               tooltip=lambda s: s.text),
+        Column(QT_TRANSLATE_NOOP("Column", "BM25"), lambda s: s.bm25, fmt_float(2)),
+        Column(QT_TRANSLATE_NOOP("Column", "Dense"), lambda s: s.dense, fmt_float(3)),
+        Column(QT_TRANSLATE_NOOP("Column", "Fused"), lambda s: s.fused, fmt_float(4)),
         # The innermost heading; the whole path (Chapter > Section > ...) on hover.
-        Column("Section", lambda s: s.section.rsplit(" > ", 1)[-1], tooltip=lambda s: s.section),
+        Column(QT_TRANSLATE_NOOP("Column", "Section"), lambda s: s.section.rsplit(" > ", 1)[-1],
+               tooltip=lambda s: s.section),
     ])
 
 
@@ -121,6 +139,9 @@ class AskPanel(QWidget):
         header = table.horizontalHeader()
         header.setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
         header.setSectionResizeMode(3, QHeaderView.ResizeMode.Stretch)
+        # A long section title would squeeze the snippet; the whole path is its tooltip.
+        header.setSectionResizeMode(7, QHeaderView.ResizeMode.Interactive)
+        header.resizeSection(7, 150)
         table.clicked.connect(self._on_source_clicked)
         table.activated.connect(self._on_source_clicked)
         return table
@@ -196,7 +217,8 @@ class AskPanel(QWidget):
     def show_sources(self, sources: list[Any]) -> None:
         """The sources, as soon as retrieval returns: the reader can look while it streams."""
         self.sources.set_rows(sources)
-        self.metrics.setText(f"<i>{self.tr('Generating…')}</i>")
+        generating = self.tr("Generating…")  # lupdate cannot read a tr() inside an f-string
+        self.metrics.setText(f"<i>{generating}</i>")
 
     def append_token(self, piece: str) -> None:
         """Add one streamed piece at the end of the current answer."""
@@ -208,8 +230,7 @@ class AskPanel(QWidget):
         """The final answer (citations linked, unsupported sentences marked), metrics, sources."""
         if self.current is not None:
             n = next(len(c.blocks) for c in self.conversation.cards if self.current in c.blocks)
-            label = f"<b>{self.tr('answer')} {n}/{n}</b> · " if n > 1 else ""
-            self.current.finish(answer, cosine, label)
+            self.current.finish(answer, cosine, answer_label(n, n))
         self.sources.set_rows(answer.sources)
         self.set_running(False)
 

@@ -11,7 +11,7 @@ import html
 import re
 from typing import Any
 
-from PySide6.QtCore import QSize, Qt, QUrl, Signal
+from PySide6.QtCore import QCoreApplication, QSize, Qt, QUrl, Signal
 from PySide6.QtGui import QGuiApplication, QResizeEvent, QTextCursor
 from PySide6.QtWidgets import (
     QFrame,
@@ -27,7 +27,12 @@ from PySide6.QtWidgets import (
 
 from rag_desktop.answer import source_ref
 from rag_desktop.grounding import with_citations
-from rag_desktop.gui.panels.answer_text import answer_grounding, answer_html, metrics_text
+from rag_desktop.gui.panels.answer_text import (
+    answer_grounding,
+    answer_html,
+    answer_label,
+    metrics_text,
+)
 
 _LINKABLE = re.compile(r"\[(\d{1,2})\]")
 CITE_SCHEME = "cite"
@@ -48,7 +53,8 @@ def display_html(answer: Any) -> str:
     """A finished answer as the view shows it: citations added where the model left them out,
     linked, and the sentences no passage supports highlighted."""
     passages = [s.text for s in answer.sources]
-    text = with_citations(answer.text, passages) if answer.text else "(no answer)"
+    text = (with_citations(answer.text, passages) if answer.text
+            else QCoreApplication.translate("AnswerBlock", "(no answer)"))
     return linked_citations(answer_html(text, answer_grounding(answer)), len(passages))
 
 
@@ -253,9 +259,7 @@ class ConversationView(QScrollArea):
             card = self.add_turn(turn.question)
             answers = [*turn.earlier, turn.answer]
             for i, answer in enumerate(answers, start=1):
-                label = (f"<b>{self.tr('answer')} {i}/{len(answers)}</b> · "
-                         if len(answers) > 1 else "")
-                self.add_block(card).finish(answer, label=label)
+                self.add_block(card).finish(answer, label=answer_label(i, len(answers)))
 
     def _follow(self, _low: int, high: int) -> None:
         """Keep the newest text in sight while it streams, unless the user scrolled up."""

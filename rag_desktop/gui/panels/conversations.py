@@ -17,25 +17,28 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from rag_desktop.gui.i18n import format_timestamp
+
 ID_ROLE = Qt.ItemDataRole.UserRole
 
 
-def _tr(text: str) -> str:
-    return QCoreApplication.translate("ConversationList", text)
+# lupdate reads translate("Context", "text") calls (a wrapper's argument it cannot see).
+translate = QCoreApplication.translate
 
 
 def ask_title(parent: QWidget, title: str) -> str | None:
     """The new title the user typed, or None (a module function, so tests can answer it)."""
-    text, ok = QInputDialog.getText(parent, _tr("Rename conversation"), _tr("Title:"),
-                                    text=title)
+    text, ok = QInputDialog.getText(parent, translate("ConversationList", "Rename conversation"),
+                                    translate("ConversationList", "Title:"), text=title)
     return text.strip() or None if ok else None
 
 
 def confirm_delete(parent: QWidget, title: str) -> bool:
     """Whether the user confirms deleting the conversation (a module function, for tests)."""
     answer = QMessageBox.question(
-        parent, _tr("Delete conversation"),
-        _tr("Delete “{0}” and all its answers? This cannot be undone.").format(title))
+        parent, translate("ConversationList", "Delete conversation"),
+        translate("ConversationList",
+                  "Delete “{0}” and all its answers? This cannot be undone.").format(title))
     return answer == QMessageBox.StandardButton.Yes
 
 
@@ -58,6 +61,8 @@ class ConversationList(QWidget):
         self.new_btn = QPushButton(self.tr("New conversation"))
         self.new_btn.clicked.connect(self.new_requested)
         self.list = QListWidget()
+        self.list.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        self.list.setTextElideMode(Qt.TextElideMode.ElideRight)  # the full title is the tooltip
         self.list.itemActivated.connect(self._open)
         self.list.itemClicked.connect(self._open)
         self.list.currentItemChanged.connect(lambda *_: self._enable())
@@ -87,8 +92,8 @@ class ConversationList(QWidget):
         for info in infos:
             item = QListWidgetItem(info.title or self.tr("(untitled)"))
             item.setData(ID_ROLE, info.id)
-            item.setToolTip(self.tr("{0} turns · last change {1}").format(
-                info.n_turns, info.updated_at[:16].replace("T", " ")))
+            item.setToolTip(item.text() + "\n" + self.tr("{0} turns · last change {1}").format(
+                info.n_turns, format_timestamp(info.updated_at)))
             self.list.addItem(item)
             if info.id == self.current_id:
                 self.list.setCurrentItem(item)

@@ -8,11 +8,14 @@ from __future__ import annotations
 
 from typing import Any
 
-from PySide6.QtCore import Qt, Signal
+from PySide6.QtCore import QCoreApplication, Qt, Signal
 from PySide6.QtGui import QStandardItemModel
 from PySide6.QtWidgets import QComboBox, QHBoxLayout, QLabel, QProgressBar, QPushButton, QWidget
 
-MISSING_HINT = "not on this machine — Manage models… to get it"
+from rag_desktop.gui.i18n import QT_TRANSLATE_NOOP
+
+# English, as the source text; shown translated (lupdate finds the marked text in "ModelPicker").
+MISSING_HINT = QT_TRANSLATE_NOOP("ModelPicker", "not on this machine — Manage models… to get it")
 
 
 def human_size(n: int | None) -> str:
@@ -24,7 +27,8 @@ def human_size(n: int | None) -> str:
 
 def entry_label(entry: Any) -> str:
     """How a ModelEntry reads in the dropdown."""
-    where = "" if entry.present else f" — {MISSING_HINT}"
+    hint = QCoreApplication.translate("ModelPicker", MISSING_HINT)
+    where = "" if entry.present else f" — {hint}"
     quant = f" · {entry.quant}" if entry.quant else ""
     return f"{entry.name}  ({human_size(entry.size_bytes)}{quant}){where}"
 
@@ -54,13 +58,14 @@ class ModelPicker(QWidget):
         self.busy.setTextVisible(False)
         self.busy.hide()
         self.busy_label = QLabel("")
-        self.manage = QPushButton("Manage models…")
-        self.manage.setToolTip("Download catalog models, or add a .gguf file from this computer")
+        self.manage = QPushButton(self.tr("Manage models…"))
+        self.manage.setToolTip(
+            self.tr("Download catalog models, or add a .gguf file from this computer"))
         self.manage.clicked.connect(self.manage_requested)
         self.entries: list[Any] = []  # the last listed ModelEntries, for the Models dialog
         layout = QHBoxLayout(self)
         layout.setContentsMargins(4, 0, 4, 0)
-        layout.addWidget(QLabel("Model:"))
+        layout.addWidget(QLabel(self.tr("Model:")))
         layout.addWidget(self.combo)
         layout.addWidget(self.manage)
         layout.addWidget(self.busy)
@@ -76,7 +81,8 @@ class ModelPicker(QWidget):
             i = self.combo.count() - 1
             tip = entry.note or str(entry.path or entry.file)
             if not entry.present:  # the catalog's note speaks of the command line
-                tip = f"{entry.file} is not on this machine: open Manage models… to get it"
+                tip = self.tr("{file} is not on this machine: open Manage models… to get "
+                              "it").format(file=entry.file)
             self.combo.setItemData(i, tip, Qt.ItemDataRole.ToolTipRole)
             if not entry.present:
                 model = self.combo.model()
@@ -101,6 +107,12 @@ class ModelPicker(QWidget):
         self.busy.setVisible(bool(text))
         self.busy_label.setText(text)
         self.combo.setEnabled(not text)
+
+    def show_error(self, message: str) -> None:
+        """A load that failed: the busy bar goes, the reason stays (all of it on hover)."""
+        self.set_loading("")
+        self.busy_label.setText(f"⚠ {message}")
+        self.busy_label.setToolTip(message)
 
     def _on_activated(self, index: int) -> None:
         model_id = str(self.combo.itemData(index))

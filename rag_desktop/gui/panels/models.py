@@ -29,15 +29,19 @@ from PySide6.QtWidgets import (
 
 from rag_desktop import config
 from rag_desktop.gui.files import Folders
+from rag_desktop.gui.i18n import QT_TRANSLATE_NOOP
 from rag_desktop.gui.model_jobs import NetworkProbe, part_size
 from rag_desktop.gui.panels.model_picker import human_size
+from rag_desktop.gui.table_models import header_text
 from rag_desktop.progress import ProgressEvent
 
 if TYPE_CHECKING:
     from rag_desktop.gui.client import EngineClient
     from rag_desktop.llm.catalog import ModelEntry
 
-COLUMNS = ("Model", "Size", "Quant", "Status", "Where", "")
+COLUMNS = (QT_TRANSLATE_NOOP("Column", "Model"), QT_TRANSLATE_NOOP("Column", "Size"),
+           QT_TRANSLATE_NOOP("Column", "Quant"), QT_TRANSLATE_NOOP("Column", "Status"),
+           QT_TRANSLATE_NOOP("Column", "Where"), "")  # English; shown translated
 BAR_STEPS = 1000  # a QProgressBar holds an int: bytes of a 3 GB model would overflow it
 
 
@@ -50,12 +54,12 @@ class RowActions(QWidget):
 
     def __init__(self) -> None:
         super().__init__()
-        self.download = QPushButton("Download")
+        self.download = QPushButton(self.tr("Download"))
         self.bar = QProgressBar()
         self.bar.setRange(0, BAR_STEPS)
         self.bar.setMinimumWidth(220)
-        self.cancel = QPushButton("Cancel")
-        self.installed = QLabel("Installed")
+        self.cancel = QPushButton(self.tr("Cancel"))
+        self.installed = QLabel(self.tr("Installed"))
         layout = QHBoxLayout(self)
         layout.setContentsMargins(2, 0, 2, 0)
         for widget in (self.download, self.bar, self.cancel, self.installed):
@@ -65,11 +69,11 @@ class RowActions(QWidget):
         """Bytes so far of the total, or 'Waiting…' while the job is queued."""
         if event is None:
             self.bar.setValue(0)
-            self.bar.setFormat("Waiting…")
+            self.bar.setFormat(self.tr("Waiting…"))
             return
         self.bar.setValue(round(event.fraction * BAR_STEPS))
-        total = f" of {_mb(event.total)}" if event.total else ""
-        self.bar.setFormat(f"{_mb(event.done)}{total} (%p%)")
+        text = self.tr("{done} of {total} (%p%)") if event.total else "{done} (%p%)"
+        self.bar.setFormat(text.format(done=_mb(event.done), total=_mb(event.total)))
 
     def set_mode(self, mode: str) -> None:
         """'installed', 'running' (bar and Cancel) or 'idle' (the Download button)."""
@@ -84,7 +88,7 @@ class ModelsDialog(QDialog):
 
     def __init__(self, client: EngineClient, parent: QWidget | None = None) -> None:
         super().__init__(parent)
-        self.setWindowTitle("Models")
+        self.setWindowTitle(self.tr("Models"))
         self.resize(980, 420)
         self.client = client
         self.folders = Folders()
@@ -105,27 +109,28 @@ class ModelsDialog(QDialog):
         client.catalog_changed.connect(self.set_entries)
 
     def _build(self) -> None:
-        self.folder_label = QLabel(f"Models folder: {config.user_models_dir()}")
+        self.folder_label = QLabel(
+            self.tr("Models folder: {folder}").format(folder=config.user_models_dir()))
         self.folder_label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         self.network = QLabel("")
         self.network.setWordWrap(True)
-        self.retry = QPushButton("Check again")
+        self.retry = QPushButton(self.tr("Check again"))
         self.retry.clicked.connect(self.check_network)
         self.table = QTableWidget(0, len(COLUMNS))
-        self.table.setHorizontalHeaderLabels(COLUMNS)
+        self.table.setHorizontalHeaderLabels([header_text(c) if c else c for c in COLUMNS])
         self.table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
         self.table.setSelectionMode(QAbstractItemView.SelectionMode.NoSelection)
         self.table.verticalHeader().hide()
         header = self.table.horizontalHeader()
         header.setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
         header.setSectionResizeMode(4, QHeaderView.ResizeMode.Stretch)
-        self.add_button = QPushButton("Add local .gguf…")
-        self.add_button.setToolTip("Copy a GGUF model file from this computer into the models "
-                                   "folder; it is checked first")
+        self.add_button = QPushButton(self.tr("Add local .gguf…"))
+        self.add_button.setToolTip(self.tr("Copy a GGUF model file from this computer into the "
+                                           "models folder; it is checked first"))
         self.add_button.clicked.connect(self.choose_file)
         self.add_bar = QProgressBar()
         self.add_bar.setRange(0, BAR_STEPS)
-        self.add_cancel = QPushButton("Cancel")
+        self.add_cancel = QPushButton(self.tr("Cancel"))
         self.add_cancel.clicked.connect(self._cancel_add)
         self._show_add(False)
         self.message = QLabel("")
@@ -172,13 +177,14 @@ class ModelsDialog(QDialog):
 
     def _status(self, entry: ModelEntry) -> str:
         if entry.present:
-            return "installed"
+            return self.tr("installed")
         if self._job_of(entry.id) is not None:
-            return "downloading"
+            return self.tr("downloading")
         have = part_size(entry)
         if have:
-            return f"partly downloaded ({_mb(have)} of {human_size(entry.size_bytes)})"
-        return "not downloaded"
+            return self.tr("partly downloaded ({done} of {total})").format(
+                done=_mb(have), total=human_size(entry.size_bytes))
+        return self.tr("not downloaded")
 
     def _update_row(self, i: int, entry: ModelEntry) -> None:
         where = str(entry.path) if entry.present else (entry.source or "")
@@ -197,7 +203,7 @@ class ModelsDialog(QDialog):
             actions.show_progress(self.last_event.get(entry.id))
             return
         actions.set_mode("idle")
-        actions.download.setText("Resume" if part_size(entry) else "Download")
+        actions.download.setText(self.tr("Resume") if part_size(entry) else self.tr("Download"))
         enabled, tip = self._download_state(entry)
         actions.download.setEnabled(enabled)
         actions.download.setToolTip(tip)
@@ -205,13 +211,14 @@ class ModelsDialog(QDialog):
     def _download_state(self, entry: ModelEntry) -> tuple[bool, str]:
         """Whether the Download button works now, and its tooltip saying why or why not."""
         if not entry.repo:
-            return False, (f"{entry.file} has no download source: copy it here with "
-                           "Add local .gguf…")
+            return False, self.tr("{file} has no download source: copy it here with Add "
+                                  "local .gguf…").format(file=entry.file)
         if self.unreachable is None:
-            return False, "Checking whether the download site can be reached…"
+            return False, self.tr("Checking whether the download site can be reached…")
         if self.unreachable:
             return False, f"{self.offline_text()}\n({self.unreachable})"
-        return True, f"Download {entry.file} from {self.host} (resumable; checked by sha256)"
+        return True, self.tr("Download {file} from {host} (resumable; checked by "
+                             "sha256)").format(file=entry.file, host=self.host)
 
     def _refresh_rows(self) -> None:
         for i, entry in enumerate(self.entries):
@@ -222,15 +229,15 @@ class ModelsDialog(QDialog):
     def check_network(self) -> None:
         """Ask again whether the download endpoint answers (on a plain thread)."""
         self.unreachable = None
-        self.network.setText("Checking whether the download site can be reached…")
+        self.network.setText(self.tr("Checking whether the download site can be reached…"))
         self.retry.hide()
         self._refresh_rows()
         self._probe.start()
 
     def offline_text(self) -> str:
         """The reason every Download button gives while the endpoint cannot be reached."""
-        return (f"No network: {self.host} cannot be reached — copy a .gguf here with "
-                "Add local .gguf…")
+        return self.tr("No network: {host} cannot be reached — copy a .gguf here with Add "
+                       "local .gguf…").format(host=self.host)
 
     @Slot(str, str)
     def _on_network(self, host: str, reason: str) -> None:
@@ -239,8 +246,8 @@ class ModelsDialog(QDialog):
             self.network.setText(self.offline_text())
             self.network.setToolTip(reason)
         else:
-            self.network.setText(f"Downloads come from {host}; nothing is downloaded unless "
-                                 "you press Download.")
+            self.network.setText(self.tr("Downloads come from {host}; nothing is downloaded "
+                                         "unless you press Download.").format(host=host))
             self.network.setToolTip("")
         self.retry.setVisible(bool(reason))
         self._refresh_rows()
@@ -271,7 +278,8 @@ class ModelsDialog(QDialog):
                 self.rows[model_id].show_progress(event)
         elif job_id == self.add_job:
             self.add_bar.setValue(round(event.fraction * BAR_STEPS))
-            self.add_bar.setFormat(f"{_mb(event.done)} of {_mb(event.total)} (%p%)")
+            self.add_bar.setFormat(self.tr("{done} of {total} (%p%)").format(
+                done=_mb(event.done), total=_mb(event.total)))
 
     @Slot(int, str)
     def _on_failed(self, job_id: int, message: str) -> None:
@@ -298,12 +306,14 @@ class ModelsDialog(QDialog):
         name = entry.name if entry else model_id
         if error == "cancelled":
             kept = part_size(entry) if entry else 0
-            return (f"{name}: download stopped; {_mb(kept)} kept. Resume continues where it "
-                    "stopped." if kept else f"{name}: download cancelled.")
+            text = (self.tr("{name}: download stopped; {kept} kept. Resume continues where it "
+                            "stopped.") if kept else self.tr("{name}: download cancelled."))
+            return text.format(name=name, kept=_mb(kept))
         if error:
-            return f"{name}: download failed: {error}"
+            return self.tr("{name}: download failed: {error}").format(name=name, error=error)
         where = (entry.path if entry else None) or config.user_models_dir()
-        return f"{name} is downloaded ({where}); choose it in the model list."
+        return self.tr("{name} is downloaded ({where}); choose it in the model list.").format(
+            name=name, where=where)
 
     def _say(self, text: str, error: str | None = None) -> None:
         warn = bool(error) and error != "cancelled"
@@ -314,8 +324,8 @@ class ModelsDialog(QDialog):
     def choose_file(self) -> None:
         """Ask for a .gguf file and add it."""
         path, _ = QFileDialog.getOpenFileName(
-            self, "Add a local model", self.folders.start("models"),
-            "GGUF models (*.gguf);;All files (*)")
+            self, self.tr("Add a local model"), self.folders.start("models"),
+            self.tr("GGUF models (*.gguf);;All files (*)"))
         if path:
             self.folders.remember("models", path)
             self.add_file(path)
@@ -326,9 +336,9 @@ class ModelsDialog(QDialog):
             return
         self.add_job = self.client.add_model(path).id
         self.add_bar.setValue(0)
-        self.add_bar.setFormat("Checking…")
+        self.add_bar.setFormat(self.tr("Checking…"))
         self._show_add(True)
-        self._say(f"Adding {path}…")
+        self._say(self.tr("Adding {path}…").format(path=path))
 
     def _cancel_add(self) -> None:
         if self.add_job is not None:
@@ -344,11 +354,12 @@ class ModelsDialog(QDialog):
         self._show_add(False)
         error = self._failed.pop(job_id, None)
         if error == "cancelled":
-            self._say("Adding the model was cancelled; nothing was copied.", error)
+            self._say(self.tr("Adding the model was cancelled; nothing was copied."), error)
         elif error:
             self._say(error, error)
         else:
-            self._say(f"Added to {config.user_models_dir()}; choose it in the model list.")
+            self._say(self.tr("Added to {folder}; choose it in the model list.").format(
+                folder=config.user_models_dir()))
 
 
 def open_model_manager(parent: QWidget | None, client: EngineClient,

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from PySide6.QtCore import QPoint, QPointF, QRect, QRectF, QSize, Qt, QUrl, Signal
+from PySide6.QtCore import QCoreApplication, QPoint, QPointF, QRect, QRectF, QSize, Qt, QUrl, Signal
 from PySide6.QtGui import (
     QColor,
     QDesktopServices,
@@ -18,9 +18,12 @@ from PySide6.QtPdf import QPdfDocument
 from PySide6.QtPdfWidgets import QPdfView
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QPushButton, QVBoxLayout, QWidget
 
+from rag_desktop.gui.i18n import QT_TRANSLATE_NOOP
 from rag_desktop.library.passage import find_passage
 
-PLACEHOLDER = "Click a source to see its page here."
+# lupdate reads translate("Context", "text") calls; PLACEHOLDER is English, shown translated.
+translate = QCoreApplication.translate
+PLACEHOLDER = QT_TRANSLATE_NOOP("PdfPane", "Click a source to see its page here.")
 HIGHLIGHT = QColor(255, 221, 0, 96)  # translucent yellow: the text stays readable under it
 SCROLL_CONTEXT_PX = 24  # room left above the passage's first line when scrolling to it
 
@@ -32,8 +35,9 @@ def open_url(url: QUrl) -> bool:
 
 def no_viewer_message(path: Path) -> str:
     """What the user reads when no application opens the PDF: the file, and what to do."""
-    return (f"No PDF viewer could be started for {path}. Install a PDF viewer or open the "
-            "file from your file manager (the path can be selected and copied).")
+    return translate("PdfPane", "No PDF viewer could be started for {path}. Install a PDF "
+                     "viewer or open the file from your file manager (the path can be selected "
+                     "and copied).").format(path=path)
 
 
 class PdfPane(QWidget):
@@ -48,11 +52,11 @@ class PdfPane(QWidget):
         self.view.setDocument(self.document)
         self.view.setPageMode(QPdfView.PageMode.SinglePage)
         self.view.setZoomMode(QPdfView.ZoomMode.FitToWidth)
-        self.title = QLabel(PLACEHOLDER)
+        self.title = QLabel(self.tr(PLACEHOLDER))
         self.title.setWordWrap(True)
         # The path in a "no viewer" message must be copyable, so the user can act on it.
         self.title.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
-        self.external_btn = QPushButton("Open in viewer")
+        self.external_btn = QPushButton(self.tr("Open in viewer"))
         self.external_btn.setEnabled(False)
         self.external_btn.clicked.connect(self.open_external)
         top = QHBoxLayout()
@@ -79,8 +83,9 @@ class PdfPane(QWidget):
             self.document.load(str(path))
             self._loaded = self.path
         if self.document.status() != QPdfDocument.Status.Ready:
-            self.title.setText(f"{Path(path).name}: cannot show it here"
-                               + ("; opened in the viewer" if fallback else ""))
+            text = (self.tr("{name}: cannot show it here; opened in the viewer") if fallback
+                    else self.tr("{name}: cannot show it here"))
+            self.title.setText(text.format(name=Path(path).name))
             if fallback:
                 self.open_external()
             return False
@@ -90,12 +95,20 @@ class PdfPane(QWidget):
         self.view.set_highlight(index, rects)
         if not rects:  # the page's top, not where the last passage was (the same page kept it)
             self.view.verticalScrollBar().setValue(0)
-        printed = f" (printed {label})" if label and label != str(page) else ""
-        self.title.setText(f"<b>{Path(path).name}</b> — page {page}{printed} of "
-                           f"{self.document.pageCount()}")
+        self.title.setText(self._title(Path(path).name, page, label))
         return True
 
     _loaded: Path | None = None
+
+    def _title(self, name: str, page: int, label: str | None) -> str:
+        """'<b>manual.pdf</b> — p. ix (PDF p. 14 of 120)': the printed label first, as in the
+        sources table and the exports (answer.page_ref)."""
+        count = self.document.pageCount()
+        if label and label != str(page):
+            text = self.tr("<b>{name}</b> — p. {label} (PDF p. {page} of {count})")
+        else:
+            text = self.tr("<b>{name}</b> — page {page} of {count}")
+        return text.format(name=name, page=page, label=label, count=count)
 
     def clear(self) -> None:
         """Show no page: a new question's preview must not keep the last answer's page."""
@@ -104,7 +117,7 @@ class PdfPane(QWidget):
         self._loaded = None
         self.path, self.page = None, 0
         self.external_btn.setEnabled(False)
-        self.title.setText(PLACEHOLDER)
+        self.title.setText(self.tr(PLACEHOLDER))
 
     def highlight_rects(self) -> list[QRectF]:
         """The highlighted rectangles, in points on the page shown ([] without a passage)."""

@@ -31,6 +31,10 @@
     <context>
         <name>AnswerBlock</name>
         <message>
+            <source>(no answer)</source>
+            <translation>(답변 없음)</translation>
+        </message>
+        <message>
             <source>Copy</source>
             <translation>복사</translation>
         </message>
@@ -48,7 +52,66 @@
         </message>
     </context>
     <context>
+        <name>AnswerText</name>
+        <message>
+            <source>answer {i}/{n}</source>
+            <translation>답변 {i}/{n}</translation>
+        </message>
+        <message>
+            <source>&lt;b&gt;Not in the documents&lt;/b&gt;: nothing in the library looks relevant, so {model} was not asked (retrieval {ms} ms). The closest passages are listed below. To ask the model anyway, turn off Settings → Relevance gate.</source>
+            <translation>&lt;b&gt;문서에 없음&lt;/b&gt;: 라이브러리에 관련 있어 보이는 내용이 없어 {model}에게 묻지 않았습니다(검색 {ms} ms). 가장 가까운 구절은 아래에 있습니다. 그래도 모델에게 물으려면 설정 → 관련성 게이트를 끄세요.</translation>
+        </message>
+        <message>
+            <source>grounded &lt;b&gt;{supported}/{total}&lt;/b&gt; sentences (unsupported ones highlighted)</source>
+            <translation>근거 있는 문장 &lt;b&gt;{supported}/{total}&lt;/b&gt; (근거 없는 문장은 강조 표시)</translation>
+        </message>
+        <message>
+            <source>grounded &lt;b&gt;{supported}/{total}&lt;/b&gt; sentences</source>
+            <translation>근거 있는 문장 &lt;b&gt;{supported}/{total}&lt;/b&gt;</translation>
+        </message>
+        <message>
+            <source>&lt;b&gt;refused&lt;/b&gt;: the model found no answer in the passages</source>
+            <translation>&lt;b&gt;답변 거절&lt;/b&gt;: 모델이 구절에서 답을 찾지 못했습니다</translation>
+        </message>
+        <message>
+            <source>&lt;b&gt;{seconds} s&lt;/b&gt; total</source>
+            <translation>전체 &lt;b&gt;{seconds}초&lt;/b&gt;</translation>
+        </message>
+        <message>
+            <source>first token {ms} ms</source>
+            <translation>첫 토큰 {ms} ms</translation>
+        </message>
+        <message>
+            <source>{rate} tok/s</source>
+            <translation>{rate} 토큰/초</translation>
+        </message>
+        <message>
+            <source>retrieval {ms} ms</source>
+            <translation>검색 {ms} ms</translation>
+        </message>
+        <message>
+            <source>cosine to reference &lt;b&gt;{cosine}&lt;/b&gt;</source>
+            <translation>참조 답변과의 코사인 &lt;b&gt;{cosine}&lt;/b&gt;</translation>
+        </message>
+        <message>
+            <source>&lt;i&gt;stopped&lt;/i&gt;</source>
+            <translation>&lt;i&gt;중지됨&lt;/i&gt;</translation>
+        </message>
+        <message>
+            <source>{n} chunk(s) left out to fit the context</source>
+            <translation>컨텍스트에 맞추려고 청크 {n}개를 뺐습니다</translation>
+        </message>
+    </context>
+    <context>
         <name>AskPanel</name>
+        <message>
+            <source>{label} (PDF p. {page})</source>
+            <translation>{label} (PDF {page}페이지)</translation>
+        </message>
+        <message>
+            <source>PDF page {page} of the file</source>
+            <translation>파일의 PDF {page}페이지</translation>
+        </message>
         <message>
             <source>Ask a question about your PDFs… (Ctrl+Enter)</source>
             <translation>PDF에 대해 질문하세요… (Ctrl+Enter)</translation>
@@ -76,6 +139,10 @@
         <message>
             <source>Retrieving and generating…</source>
             <translation>검색하고 생성하는 중…</translation>
+        </message>
+        <message>
+            <source>Generating…</source>
+            <translation>생성하는 중…</translation>
         </message>
     </context>
     <context>
@@ -291,9 +358,69 @@
             <source>False</source>
             <translation>아니요</translation>
         </message>
+        <message>
+            <source>File</source>
+            <translation>파일</translation>
+        </message>
+        <message>
+            <source>Page</source>
+            <translation>페이지</translation>
+        </message>
+        <message>
+            <source>Snippet</source>
+            <translation>발췌</translation>
+        </message>
+        <message>
+            <source>BM25</source>
+            <translation>BM25</translation>
+        </message>
+        <message>
+            <source>Dense</source>
+            <translation>밀집</translation>
+        </message>
+        <message>
+            <source>Fused</source>
+            <translation>융합</translation>
+        </message>
+        <message>
+            <source>Section</source>
+            <translation>섹션</translation>
+        </message>
+        <message>
+            <source>Model</source>
+            <translation>모델</translation>
+        </message>
+        <message>
+            <source>Size</source>
+            <translation>크기</translation>
+        </message>
+        <message>
+            <source>Quant</source>
+            <translation>양자화</translation>
+        </message>
+        <message>
+            <source>Where</source>
+            <translation>위치</translation>
+        </message>
     </context>
     <context>
         <name>ConversationList</name>
+        <message>
+            <source>Rename conversation</source>
+            <translation>대화 이름 바꾸기</translation>
+        </message>
+        <message>
+            <source>Title:</source>
+            <translation>제목:</translation>
+        </message>
+        <message>
+            <source>Delete conversation</source>
+            <translation>대화 삭제</translation>
+        </message>
+        <message>
+            <source>Delete “{0}” and all its answers? This cannot be undone.</source>
+            <translation>“{0}” 대화와 모든 답변을 삭제할까요? 되돌릴 수 없습니다.</translation>
+        </message>
         <message>
             <source>Search titles</source>
             <translation>제목 검색</translation>
@@ -494,6 +621,81 @@
         </message>
     </context>
     <context>
+        <name>JobKind</name>
+        <message>
+            <source>Opening library</source>
+            <translation>라이브러리 여는 중</translation>
+        </message>
+        <message>
+            <source>Adding PDFs</source>
+            <translation>PDF 추가 중</translation>
+        </message>
+        <message>
+            <source>Removing document</source>
+            <translation>문서 제거 중</translation>
+        </message>
+        <message>
+            <source>Loading model</source>
+            <translation>모델 불러오는 중</translation>
+        </message>
+        <message>
+            <source>Applying settings</source>
+            <translation>설정 적용 중</translation>
+        </message>
+        <message>
+            <source>Rescanning models</source>
+            <translation>모델 다시 찾는 중</translation>
+        </message>
+        <message>
+            <source>Answering</source>
+            <translation>답변하는 중</translation>
+        </message>
+        <message>
+            <source>Evaluating</source>
+            <translation>평가 중</translation>
+        </message>
+        <message>
+            <source>Exporting evaluation</source>
+            <translation>평가 내보내는 중</translation>
+        </message>
+        <message>
+            <source>Exporting history</source>
+            <translation>기록 내보내는 중</translation>
+        </message>
+        <message>
+            <source>Reloading the last evaluation</source>
+            <translation>지난 평가 다시 불러오는 중</translation>
+        </message>
+        <message>
+            <source>Downloading model</source>
+            <translation>모델 내려받는 중</translation>
+        </message>
+        <message>
+            <source>Adding model</source>
+            <translation>모델 추가 중</translation>
+        </message>
+        <message>
+            <source>Listing conversations</source>
+            <translation>대화 목록 불러오는 중</translation>
+        </message>
+        <message>
+            <source>Opening conversation</source>
+            <translation>대화 여는 중</translation>
+        </message>
+        <message>
+            <source>Renaming conversation</source>
+            <translation>대화 이름 바꾸는 중</translation>
+        </message>
+        <message>
+            <source>Deleting conversation</source>
+            <translation>대화 삭제 중</translation>
+        </message>
+        <message>
+            <source>Exporting conversation</source>
+            <translation>대화 내보내는 중</translation>
+        </message>
+    </context>
+    <context>
         <name>JobsView</name>
         <message>
             <source>running</source>
@@ -631,6 +833,301 @@ PDF 파일 자체는 삭제되지 않습니다.</translation>
         </message>
     </context>
     <context>
+        <name>MainWindow</name>
+        <message>
+            <source>rag-desktop — answers from your PDF manuals</source>
+            <translation>rag-desktop — PDF 매뉴얼에서 찾는 답</translation>
+        </message>
+        <message>
+            <source>Library</source>
+            <translation>라이브러리</translation>
+        </message>
+        <message>
+            <source>Ask</source>
+            <translation>질문</translation>
+        </message>
+        <message>
+            <source>Evaluate</source>
+            <translation>평가</translation>
+        </message>
+        <message>
+            <source>Model</source>
+            <translation>모델</translation>
+        </message>
+        <message>
+            <source>&amp;File</source>
+            <translation>파일(&amp;F)</translation>
+        </message>
+        <message>
+            <source>&amp;Add PDFs…</source>
+            <translation>PDF 추가(&amp;A)…</translation>
+        </message>
+        <message>
+            <source>Export history as &amp;CSV…</source>
+            <translation>기록을 CSV로 내보내기(&amp;C)…</translation>
+        </message>
+        <message>
+            <source>Export history as &amp;Markdown…</source>
+            <translation>기록을 Markdown으로 내보내기(&amp;M)…</translation>
+        </message>
+        <message>
+            <source>&amp;Quit</source>
+            <translation>끝내기(&amp;Q)</translation>
+        </message>
+        <message>
+            <source>&amp;Ask</source>
+            <translation>질문(&amp;A)</translation>
+        </message>
+        <message>
+            <source>&amp;Stop</source>
+            <translation>중지(&amp;S)</translation>
+        </message>
+        <message>
+            <source>&amp;Tools</source>
+            <translation>도구(&amp;T)</translation>
+        </message>
+        <message>
+            <source>&amp;Settings…</source>
+            <translation>설정(&amp;S)…</translation>
+        </message>
+        <message>
+            <source>&amp;Rescan models</source>
+            <translation>모델 다시 찾기(&amp;R)</translation>
+        </message>
+        <message>
+            <source>&amp;About rag-desktop</source>
+            <translation>rag-desktop 정보(&amp;A)</translation>
+        </message>
+        <message>
+            <source>&amp;Help</source>
+            <translation>도움말(&amp;H)</translation>
+        </message>
+        <message>
+            <source>Cancelling job #{id}…</source>
+            <translation>작업 #{id} 취소하는 중…</translation>
+        </message>
+        <message>
+            <source>{file} is no longer in this library</source>
+            <translation>{file}은(는) 더 이상 이 라이브러리에 없습니다</translation>
+        </message>
+        <message>
+            <source>Reloading…</source>
+            <translation>다시 불러오는 중…</translation>
+        </message>
+        <message>
+            <source>Exported to {where}</source>
+            <translation>{where}(으)로 내보냈습니다</translation>
+        </message>
+        <message>
+            <source>Wrote {where}</source>
+            <translation>{where}에 저장했습니다</translation>
+        </message>
+        <message>
+            <source>Export failed: {message}</source>
+            <translation>내보내기 실패: {message}</translation>
+        </message>
+        <message>
+            <source>Export history</source>
+            <translation>기록 내보내기</translation>
+        </message>
+        <message>
+            <source>Exporting to {folder}…</source>
+            <translation>{folder}(으)로 내보내는 중…</translation>
+        </message>
+    </context>
+    <context>
+        <name>ModelPicker</name>
+        <message>
+            <source>not on this machine — Manage models… to get it</source>
+            <translation>이 컴퓨터에 없음 — 모델 관리…에서 받을 수 있음</translation>
+        </message>
+        <message>
+            <source>Manage models…</source>
+            <translation>모델 관리…</translation>
+        </message>
+        <message>
+            <source>Download catalog models, or add a .gguf file from this computer</source>
+            <translation>카탈로그 모델을 내려받거나 이 컴퓨터의 .gguf 파일을 추가합니다</translation>
+        </message>
+        <message>
+            <source>Model:</source>
+            <translation>모델:</translation>
+        </message>
+        <message>
+            <source>{file} is not on this machine: open Manage models… to get it</source>
+            <translation>{file}이(가) 이 컴퓨터에 없습니다. 모델 관리…에서 받을 수 있습니다</translation>
+        </message>
+    </context>
+    <context>
+        <name>ModelsDialog</name>
+        <message>
+            <source>Models</source>
+            <translation>모델</translation>
+        </message>
+        <message>
+            <source>Models folder: {folder}</source>
+            <translation>모델 폴더: {folder}</translation>
+        </message>
+        <message>
+            <source>Check again</source>
+            <translation>다시 확인</translation>
+        </message>
+        <message>
+            <source>Add local .gguf…</source>
+            <translation>로컬 .gguf 추가…</translation>
+        </message>
+        <message>
+            <source>Copy a GGUF model file from this computer into the models folder; it is checked first</source>
+            <translation>이 컴퓨터의 GGUF 모델 파일을 모델 폴더로 복사합니다. 복사하기 전에 파일을 검사합니다</translation>
+        </message>
+        <message>
+            <source>Cancel</source>
+            <translation>취소</translation>
+        </message>
+        <message>
+            <source>installed</source>
+            <translation>설치됨</translation>
+        </message>
+        <message>
+            <source>downloading</source>
+            <translation>내려받는 중</translation>
+        </message>
+        <message>
+            <source>partly downloaded ({done} of {total})</source>
+            <translation>일부 내려받음 ({total} 중 {done})</translation>
+        </message>
+        <message>
+            <source>not downloaded</source>
+            <translation>내려받지 않음</translation>
+        </message>
+        <message>
+            <source>Resume</source>
+            <translation>이어 받기</translation>
+        </message>
+        <message>
+            <source>Download</source>
+            <translation>내려받기</translation>
+        </message>
+        <message>
+            <source>{file} has no download source: copy it here with Add local .gguf…</source>
+            <translation>{file}은(는) 내려받을 곳이 없습니다. 로컬 .gguf 추가…로 복사해 넣으세요</translation>
+        </message>
+        <message>
+            <source>Checking whether the download site can be reached…</source>
+            <translation>내려받기 사이트에 연결할 수 있는지 확인하는 중…</translation>
+        </message>
+        <message>
+            <source>Download {file} from {host} (resumable; checked by sha256)</source>
+            <translation>{host}에서 {file} 내려받기 (이어 받기 가능, sha256으로 검사)</translation>
+        </message>
+        <message>
+            <source>No network: {host} cannot be reached — copy a .gguf here with Add local .gguf…</source>
+            <translation>네트워크 없음: {host}에 연결할 수 없습니다 — 로컬 .gguf 추가…로 .gguf 파일을 복사해 넣으세요</translation>
+        </message>
+        <message>
+            <source>Downloads come from {host}; nothing is downloaded unless you press Download.</source>
+            <translation>{host}에서 내려받습니다. 내려받기를 누르기 전에는 아무것도 내려받지 않습니다.</translation>
+        </message>
+        <message>
+            <source>{done} of {total} (%p%)</source>
+            <translation>{done} / {total} (%p%)</translation>
+        </message>
+        <message>
+            <source>{name}: download stopped; {kept} kept. Resume continues where it stopped.</source>
+            <translation>{name}: 내려받기 중지됨, {kept} 보관됨. 이어 받기를 누르면 멈춘 곳부터 계속합니다.</translation>
+        </message>
+        <message>
+            <source>{name}: download cancelled.</source>
+            <translation>{name}: 내려받기를 취소했습니다.</translation>
+        </message>
+        <message>
+            <source>{name}: download failed: {error}</source>
+            <translation>{name}: 내려받기 실패: {error}</translation>
+        </message>
+        <message>
+            <source>{name} is downloaded ({where}); choose it in the model list.</source>
+            <translation>{name}을(를) 내려받았습니다({where}). 모델 목록에서 고르세요.</translation>
+        </message>
+        <message>
+            <source>Add a local model</source>
+            <translation>로컬 모델 추가</translation>
+        </message>
+        <message>
+            <source>GGUF models (*.gguf);;All files (*)</source>
+            <translation>GGUF 모델 (*.gguf);;모든 파일 (*)</translation>
+        </message>
+        <message>
+            <source>Checking…</source>
+            <translation>검사하는 중…</translation>
+        </message>
+        <message>
+            <source>Adding {path}…</source>
+            <translation>{path} 추가하는 중…</translation>
+        </message>
+        <message>
+            <source>Adding the model was cancelled; nothing was copied.</source>
+            <translation>모델 추가를 취소했습니다. 아무것도 복사하지 않았습니다.</translation>
+        </message>
+        <message>
+            <source>Added to {folder}; choose it in the model list.</source>
+            <translation>{folder}에 추가했습니다. 모델 목록에서 고르세요.</translation>
+        </message>
+    </context>
+    <context>
+        <name>PdfPane</name>
+        <message>
+            <source>Click a source to see its page here.</source>
+            <translation>출처를 누르면 여기에 해당 페이지가 보입니다.</translation>
+        </message>
+        <message>
+            <source>No PDF viewer could be started for {path}. Install a PDF viewer or open the file from your file manager (the path can be selected and copied).</source>
+            <translation>{path}을(를) 열 PDF 뷰어를 시작하지 못했습니다. PDF 뷰어를 설치하거나 파일 관리자에서 파일을 여세요(경로는 선택해서 복사할 수 있습니다).</translation>
+        </message>
+        <message>
+            <source>Open in viewer</source>
+            <translation>뷰어에서 열기</translation>
+        </message>
+        <message>
+            <source>{name}: cannot show it here; opened in the viewer</source>
+            <translation>{name}: 여기에 표시할 수 없어 뷰어에서 열었습니다</translation>
+        </message>
+        <message>
+            <source>{name}: cannot show it here</source>
+            <translation>{name}: 여기에 표시할 수 없습니다</translation>
+        </message>
+        <message>
+            <source>&lt;b&gt;{name}&lt;/b&gt; — p. {label} (PDF p. {page} of {count})</source>
+            <translation>&lt;b&gt;{name}&lt;/b&gt; — {label}쪽 (PDF 전체 {count}페이지 중 {page}페이지)</translation>
+        </message>
+        <message>
+            <source>&lt;b&gt;{name}&lt;/b&gt; — page {page} of {count}</source>
+            <translation>&lt;b&gt;{name}&lt;/b&gt; — 전체 {count}페이지 중 {page}페이지</translation>
+        </message>
+    </context>
+    <context>
+        <name>RowActions</name>
+        <message>
+            <source>Download</source>
+            <translation>내려받기</translation>
+        </message>
+        <message>
+            <source>Cancel</source>
+            <translation>취소</translation>
+        </message>
+        <message>
+            <source>Installed</source>
+            <translation>설치됨</translation>
+        </message>
+        <message>
+            <source>Waiting…</source>
+            <translation>대기 중…</translation>
+        </message>
+        <message>
+            <source>{done} of {total} (%p%)</source>
+            <translation>{done} / {total} (%p%)</translation>
+        </message>
+    </context>
+    <context>
         <name>SettingsDialog</name>
         <message>
             <source>Normalised scores (default)</source>
@@ -724,12 +1221,20 @@ PDF 파일 자체는 삭제되지 않습니다.</translation>
             <translation>준비 완료: PDF에 대해 질문하세요.</translation>
         </message>
         <message>
+            <source>Starting: opening the library and loading the model…</source>
+            <translation>시작하는 중: 라이브러리를 열고 모델을 불러오는 중…</translation>
+        </message>
+        <message>
             <source>GPU layers: none, {cpu_only}</source>
             <translation>GPU 레이어: 없음, {cpu_only}</translation>
         </message>
         <message>
             <source>GPU layers: {layers}</source>
             <translation>GPU 레이어: {layers}</translation>
+        </message>
+        <message>
+            <source>cancelled</source>
+            <translation>취소됨</translation>
         </message>
         <message>
             <source>No model</source>
@@ -764,6 +1269,10 @@ PDF 파일 자체는 삭제되지 않습니다.</translation>
             <translation>모델 실행기가 멈췄습니다. 다음 질문 때 모델을 다시 불러옵니다.</translation>
         </message>
         <message>
+            <source>Loading {name}…</source>
+            <translation>{name} 불러오는 중…</translation>
+        </message>
+        <message>
             <source>Opening library {name}…</source>
             <translation>라이브러리 {name} 여는 중…</translation>
         </message>
@@ -774,25 +1283,6 @@ PDF 파일 자체는 삭제되지 않습니다.</translation>
         <message>
             <source>Indexing the sample manual (first start only)…</source>
             <translation>예제 매뉴얼 색인 중 (첫 실행 때만)…</translation>
-        </message>
-    </context>
-    <context>
-        <name>parent</name>
-        <message>
-            <source>Rename conversation</source>
-            <translation>대화 이름 바꾸기</translation>
-        </message>
-        <message>
-            <source>Title:</source>
-            <translation>제목:</translation>
-        </message>
-        <message>
-            <source>Delete conversation</source>
-            <translation>대화 삭제</translation>
-        </message>
-        <message>
-            <source>Delete “{0}” and all its answers? This cannot be undone.</source>
-            <translation>“{0}” 대화와 모든 답변을 삭제할까요? 되돌릴 수 없습니다.</translation>
         </message>
     </context>
 </TS>
