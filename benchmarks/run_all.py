@@ -32,7 +32,8 @@ def main(argv: list[str] | None = None) -> int:
     mode = ap.add_mutually_exclusive_group()
     mode.add_argument("--quick", action="store_true", help="small sizes (default)")
     mode.add_argument("--full", action="store_true", help="every size and model")
-    ap.add_argument("--only", default=",".join(BENCHMARKS), help="comma-separated: b1, b1-gui, b2..b5")
+    ap.add_argument("--only", default=",".join(BENCHMARKS),
+                    help="comma-separated: b1, b1-gui, b2..b5")
     ap.add_argument("--no-write", action="store_true", help="print tables only")
     args = ap.parse_args(argv)
     flags = ["--full" if args.full else "--quick"] + (["--no-write"] if args.no_write else [])

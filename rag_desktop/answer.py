@@ -84,6 +84,8 @@ class Answer:
     grounded: float | None = None
     # Earlier turns of the conversation left out of the prompt to fit its budget (oldest first).
     dropped_turns: int = 0
+    # A server read fewer prompt tokens than were sent: it cut the prompt (llm/server.py).
+    truncated: bool = False
 
     @property
     def is_refused(self) -> bool:
@@ -97,7 +99,8 @@ class Answer:
                "sources": [s.to_json() for s in self.sources],
                "timings": self.timings.to_json(), "stopped": self.stopped,
                "cache_hit": self.cache_hit, "refused": self.is_refused,
-               "grounded": self.grounded, "dropped_turns": self.dropped_turns}
+               "grounded": self.grounded, "dropped_turns": self.dropped_turns,
+               "truncated": self.truncated}
         if self.original_timings is not None:
             out["original_timings"] = self.original_timings.to_json()
         return out
@@ -131,5 +134,5 @@ def answer_from_json(d: dict[str, Any]) -> Answer:
         stopped=d["stopped"], cache_hit=d["cache_hit"],
         original_timings=Timings(**orig) if orig else None,
         refused=d.get("refused", False), grounded=d.get("grounded"),
-        dropped_turns=d.get("dropped_turns", 0),
+        dropped_turns=d.get("dropped_turns", 0), truncated=d.get("truncated", False),
     )

@@ -6,7 +6,7 @@ from __future__ import annotations
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import asdict, replace
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, cast
 
 from rag_desktop import gate
 from rag_desktop.answer import Answer, Source, Timings, passage_label
@@ -20,7 +20,8 @@ from rag_desktop.config import (
 )
 from rag_desktop.grounding import grounded
 from rag_desktop.language import detect_language, refusal_sentence
-from rag_desktop.llm.client import LLM, ModelInfo, Rendered
+from rag_desktop.llm.backend import ModelBackend
+from rag_desktop.llm.client import ModelInfo, Rendered
 from rag_desktop.llm.prompts import build_messages
 from rag_desktop.progress import CancelToken
 
@@ -28,6 +29,7 @@ if TYPE_CHECKING:
     from rag_desktop.cache import AnswerCache
     from rag_desktop.library.library import Library, SearchResult
     from rag_desktop.llm.catalog import Catalog
+    from rag_desktop.llm.client import LLM
 
 
 class NoModelError(Exception):
@@ -39,13 +41,14 @@ SourcesCallback = Callable[[list[Source]], None]
 
 
 class Pipeline:
-    """A library, the catalog and the model runner, borrowed from a Session; one ask at a time.
+    """A library, the catalog and the model client (the local runner or a server: backend.py),
+    borrowed from a Session; one ask at a time.
 
     It closes nothing: the Session that lent the parts does.
     """
 
     def __init__(
-        self, library: Library, llm: LLM, catalog: Catalog,
+        self, library: Library, llm: ModelBackend, catalog: Catalog,
         retrieval: RetrievalSettings | None = None,
         generation: GenerationSettings | None = None, cache: AnswerCache | None = None,
         conversation: ConversationSettings | None = None,
@@ -128,7 +131,8 @@ class Pipeline:
         strategy = strategy or self.conversation.strategy
         t0 = time.perf_counter()
         standalone = standalone_query(
-            question, [Prior.of(t) for t in turns], strategy, llm=self.llm,
+            # chat/ is typed against the local LLM; any ModelBackend serves it the same way.
+            question, [Prior.of(t) for t in turns], strategy, llm=cast("LLM", self.llm),
             generation=self.generation, rewrite_tokens=self.conversation.rewrite_tokens,
             cancel=cancel)
         rewrite_s = time.perf_counter() - t0
@@ -197,8 +201,10 @@ class Pipeline:
         answer_text, cited = "".join(text).strip(), sources[: len(sources) - dropped]
         share = grounded(answer_text, [s.text for s in cited]).share
         answer = Answer(question, answer_text, cited, model, timings, dropped,
-                        stats.stopped, grounded=share, dropped_turns=dropped_turns)
-        if cache_key is not None and self.cache is not None and not answer.stopped:
+                        stats.stopped, grounded=share, dropped_turns=dropped_turns,
+                        truncated=stats.truncated)
+        if cache_key is not None and self.cache is not None and not (answer.stopped
+                                                                     or answer.truncated):
             self.cache.put(cache_key, answer)
         return answer
 
@@ -230,11 +236,14 @@ class Pipeline:
         timings = Timings(retrieval_s=retrieval_s, total_s=total)
         return Answer(question, text, sources, self.llm.info, timings, refused=True)
 
-    def _cache_key(self, question: str, retrieval: RetrievalSettings) -> str:
+    def _cache_key(self, question: str, retrieval: RetrievalSettings) -> str | None:
+        """None for a server's model: what answers behind its address can change unseen."""
         from rag_desktop.cache import cache_key
 
         assert self.llm.info is not None
         entry = self.catalog.get(self.llm.info.id)
+        if entry.server is not None:
+            return None
         library_id = f"{self.library.path}@{self.library.version}"
         return cache_key(question, entry.path, self.generation, retrieval, library_id)
 

@@ -132,7 +132,8 @@ def test_results_csv_schema_and_round_trip(run: Run) -> None:
         header = next(csv.reader(f))
     assert tuple(header) == RESULTS_COLUMNS
     assert header[:4] == ["run_id", "started_at", "model_id", "model_file"]
-    assert header[-5:] == ["cache_hit", "error", "ref_pages", "source_pages", "grounded"]
+    assert header[-6:] == ["cache_hit", "error", "ref_pages", "source_pages", "grounded",
+                           "truncated"]
     assert read_results(path) == run.rows
 
 

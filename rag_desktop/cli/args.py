@@ -61,7 +61,8 @@ def build_parser(h: dict[str, Any]) -> argparse.ArgumentParser:
     _library(p)
     _retrieval(p)
     p.add_argument("--json", action="store_true")
-    p = _add(sub, "ask", h["cmd_ask"], "answer a question from the library with a local model")
+    p = _add(sub, "ask", h["cmd_ask"], "answer a question from the library with a local model "
+             "or a server entry (docs/servers.md)")
     p.add_argument("question")
     _library(p)
     p.add_argument("--model", default=config.DEFAULT_MODEL_ID, metavar="ID")
@@ -74,10 +75,13 @@ def build_parser(h: dict[str, Any]) -> argparse.ArgumentParser:
                    help="ask as the next turn of a saved conversation (`rag-desktop "
                    "conversations` lists them); without it a new one is saved")
     p.add_argument("--json", action="store_true")
-    p = _add(sub, "models", h["cmd_models"], "list models, or `models pull ID` to download one")
-    p.add_argument("action", nargs="?", choices=["list", "pull"], default="list")
-    p.add_argument("id", nargs="?", metavar="ID")
+    p = _add(sub, "models", h["cmd_models"], "list models, `models pull ID` to download one, "
+             "`models add-server URL` / `models remove-server ID` for a model server")
+    p.add_argument("action", nargs="?", choices=["list", "pull", "add-server", "remove-server"],
+                   default="list")
+    p.add_argument("id", nargs="?", metavar="ID_OR_URL")
     p.add_argument("--json", action="store_true")
+    _server_options(p)
     p = _add(sub, "reindex", h["cmd_reindex"], "rebuild a library's vectors with another model")
     _library(p)
     p.add_argument("--embedding-model", default=config.DEFAULT_EMBEDDING_MODEL, metavar="ID")
@@ -86,6 +90,21 @@ def build_parser(h: dict[str, Any]) -> argparse.ArgumentParser:
     p.add_argument("--repair", action="store_true")
     _register_extensions(sub)
     return parser
+
+
+def _server_options(p: argparse.ArgumentParser) -> None:
+    """`models add-server`'s options (docs/servers.md)."""
+    g = p.add_argument_group("add-server")
+    g.add_argument("--model", dest="server_model", metavar="ID",
+                   help="the server's model to use (default: its only one)")
+    g.add_argument("--name", metavar="NAME",
+                   help="the entry's id, for --model and --models (default: MODEL@HOST:PORT)")
+    g.add_argument("--api-key-env", default="", metavar="VAR",
+                   help="read the API key from this environment variable at every use")
+    g.add_argument("--ask-api-key", action="store_true",
+                   help="type the API key now; it is kept in the system keyring")
+    g.add_argument("--n-ctx", type=int, default=0, metavar="N",
+                   help="the server's context length, if it does not report it")
 
 
 def _register_extensions(sub: Any) -> None:

@@ -56,13 +56,14 @@ def split_list(text: str | None) -> list[str]:
 
 
 def resolve_models(text: str | None) -> list[str]:
-    """Model ids from --models; 'all' means every model whose file is on this machine."""
+    """Model ids from --models; 'all' means every model whose file is on this machine (a
+    server entry is named explicitly: 'all' never sends a question over the network)."""
     from rag_desktop.llm.catalog import load_catalog
 
     ids = split_list(text) or [config.DEFAULT_MODEL_ID]
     catalog = load_catalog()
     if ids == ["all"]:
-        return [e.id for e in catalog.entries() if e.present]
+        return [e.id for e in catalog.entries() if e.present and e.server is None]
     for model_id in ids:
         catalog.get(model_id)  # UnknownModelError names the known ids
     return ids

@@ -18,6 +18,8 @@ from rag_desktop.progress import Cancelled, CancelToken
 
 # Errors a user can act on: printed as one line with exit code 2, never as a traceback.
 EXIT_BAD_INPUT = 2
+# Another process is updating the library (writelock.py): sysexits' EX_TEMPFAIL, worth a retry.
+EXIT_BUSY = 75
 
 
 def _bad_input_errors() -> tuple[type[BaseException], ...]:
@@ -71,7 +73,7 @@ def cmd_ingest(args: argparse.Namespace) -> int:
 
 def cmd_remove(args: argparse.Namespace) -> int:
     """Remove documents by name or sha256."""
-    from rag_desktop.library.library import LibraryError
+    from rag_desktop.library.library import LibraryBusyError, LibraryError
 
     lib, failed = open_library(args, create=False), 0
     try:
@@ -80,6 +82,8 @@ def cmd_remove(args: argparse.Namespace) -> int:
                 doc = lib.remove(name)
                 print(f"removed {doc.name} ({doc.chunks} chunks)")
             except LibraryError as exc:
+                if isinstance(exc, LibraryBusyError):
+                    raise  # the same for every name: one line and EXIT_BUSY
                 failed += 1
                 print(str(exc), file=sys.stderr)
     finally:
@@ -194,7 +198,12 @@ def print_answer_footer(answer: Any) -> None:
         print(f"\nNot sent to {m.id}: the library has nothing relevant to this question "
               f"(retrieval {t.retrieval_s * 1000:.0f} ms). To ask the model anyway, add --no-gate.")
         return
-    print(f"\n{m.id} [{m.quant}, {m.backend}, {m.n_gpu_layers} layers offloaded]  "
+    where = m.backend if m.backend.startswith("server:") else \
+        f"{m.quant}, {m.backend}, {m.n_gpu_layers} layers offloaded"
+    if getattr(answer, "truncated", False):
+        print(f"\nwarning: {m.backend} read fewer prompt tokens ({t.prompt_tokens}) than were "
+              "sent: it truncated the prompt; raise its context length (docs/servers.md)")
+    print(f"\n{m.id} [{where}]  "
           f"total {t.total_s:.2f}s  retrieval {t.retrieval_s * 1000:.0f} ms  first token "
           f"{t.first_token_s:.2f}s  {t.completion_tokens} tokens  {t.tokens_per_s:.1f} tok/s"
           + ("  (cached)" if answer.cache_hit else ""))
@@ -204,6 +213,8 @@ def cmd_models(args: argparse.Namespace) -> int:
     """List the catalog and the GGUFs on disk, or pull one."""
     from rag_desktop.llm.catalog import load_catalog, with_metadata
 
+    if args.action in ("add-server", "remove-server"):
+        return _server_entry_command(args)
     if args.action == "pull":
         from rag_desktop.llm.download import pull
 
@@ -222,8 +233,35 @@ def cmd_models(args: argparse.Namespace) -> int:
         return 0
     for e in entries:
         size = f"{e.size_bytes / 1e6:,.0f} MB" if e.size_bytes else "?"
-        state = "present" if e.present else "not downloaded"
-        print(f"{e.id:36} {e.quant or '?':8} {size:>10}  {state:15} {e.source}")
+        state = "server" if e.server else "present" if e.present else "not downloaded"
+        source = f"{e.server.url} ({e.server.model})" if e.server else e.source
+        print(f"{e.id:36} {e.quant or '?':8} {size:>10}  {state:15} {source}")
+    return 0
+
+
+def _server_entry_command(args: argparse.Namespace) -> int:
+    """`models add-server URL` (asks the server for its models first) and `remove-server ID`."""
+    from rag_desktop.llm.catalog import load_catalog
+    from rag_desktop.llm.servers import remove_server
+
+    if not args.id:
+        what = "the server's URL" if args.action == "add-server" else "an entry's id"
+        print(f"error: `models {args.action}` needs {what}", file=sys.stderr)
+        return EXIT_BAD_INPUT
+    if args.action == "remove-server":
+        record = remove_server(args.id)
+        print(f"removed {record.id} ({record.model} on {record.url})")
+        return 0
+    from getpass import getpass
+
+    from rag_desktop.llm.server import add_server_entry
+
+    key = getpass("API key (kept in the system keyring): ") if args.ask_api_key else None
+    local = {e.id for e in load_catalog().entries() if e.server is None}
+    record = add_server_entry(args.id, model=args.server_model, name=args.name,
+                              api_key_env=args.api_key_env, key=key,
+                              context_length=args.n_ctx, taken=local)
+    print(f"added {record.id}: {record.model} on {record.url}; ask with --model {record.id}")
     return 0
 
 
@@ -282,7 +320,9 @@ def main(argv: list[str] | None = None) -> int:
         return code
     except _bad_input_errors() as exc:
         print(f"error: {exc}", file=sys.stderr)
-        return EXIT_BAD_INPUT
+        from rag_desktop.library.writelock import LibraryBusyError
+
+        return EXIT_BUSY if isinstance(exc, LibraryBusyError) else EXIT_BAD_INPUT
     except (KeyboardInterrupt, Cancelled):
         print("stopped", file=sys.stderr)
         return 130

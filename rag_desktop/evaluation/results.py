@@ -73,6 +73,8 @@ class EvalRow:
     ref_pages: str = ""
     source_pages: str = ""
     grounded: float | None = None
+    # The server read fewer prompt tokens than were sent (Answer.truncated); empty for errors.
+    truncated: bool | None = None
 
     @property
     def key(self) -> RowKey:
@@ -84,7 +86,7 @@ RESULTS_COLUMNS: tuple[str, ...] = tuple(f.name for f in fields(EvalRow))
 _INT = {"n_gpu_layers", "n_threads", "k", "first_hit_rank", "prompt_tokens", "completion_tokens"}
 _FLOAT = {"bm25_weight", "cosine", "response_time_s", "retrieval_s", "first_token_s",
           "generation_s", "tokens_per_s", "grounded"}
-_BOOL = {"page_hit", "refused", "cache_hit"}
+_BOOL = {"page_hit", "refused", "cache_hit", "truncated"}
 
 
 def row_to_csv(row: EvalRow) -> dict[str, str]:

@@ -146,7 +146,7 @@ class _Grader:
             first_token_s=t.first_token_s, generation_s=t.generation_s,
             prompt_tokens=t.prompt_tokens, completion_tokens=t.completion_tokens,
             tokens_per_s=t.tokens_per_s, cache_hit=answer.cache_hit, error="",
-            source_pages=";".join(map(str, pages)),
+            source_pages=";".join(map(str, pages)), truncated=answer.truncated,
         )
 
     def close(self) -> None:

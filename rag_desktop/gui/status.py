@@ -41,13 +41,15 @@ def starting_text() -> str:
 def offload_supported(info: ModelInfo | None) -> bool | None:
     """Whether the loaded model's llama.cpp build can offload layers to a GPU; None when no
     model is loaded. The runner names its backend "CPU" exactly when it cannot offload."""
-    if info is None:
+    if info is None or info.backend.startswith("server:"):  # the server decides, not us
         return None
     return info.backend.upper() != "CPU"
 
 
 def gpu_layers_text(info: ModelInfo) -> str:
     """'GPU layers: 12/30', or that the build is CPU only (then 'all (auto)' would mislead)."""
+    if info.backend.startswith("server:"):
+        return translate("Status", "GPU layers: set on the server")
     if not offload_supported(info):
         text = translate("Status", "GPU layers: none, {cpu_only}")
         return text.format(cpu_only=cpu_only_text())

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import threading
 import time
@@ -13,6 +14,7 @@ import numpy as np
 
 from rag_desktop.config import DEFAULT_EMBEDDING_MODEL, ChunkSettings, RetrievalSettings
 from rag_desktop.fsutil import file_sha256
+from rag_desktop.library import ann, readers
 from rag_desktop.library.documents import (
     Chunk,
     DocumentError,
@@ -39,11 +41,11 @@ from rag_desktop.library.store import (
     LibraryError,
     LibraryStore,
     Manifest,
-    clone_index,
     new_index,
     utc_now,
 )
 from rag_desktop.library.textindex import TOKENIZER_ID, TOKENIZERS
+from rag_desktop.library.writelock import LibraryBusyError, WriteLock, tidy_when_idle, writes
 from rag_desktop.progress import Cancelled, CancelToken, ProgressCallback, ProgressEvent
 
 log = logging.getLogger(__name__)
@@ -52,7 +54,8 @@ _TOKEN_MARGIN = 8
 
 __all__ = [
     "AddOutcome", "AddResult", "CheckReport", "DocumentInfo", "EmbeddingMismatchError",
-    "Library", "LibraryError", "Manifest", "SearchHit", "SearchResult", "expand_pdf_paths",
+    "Library", "LibraryBusyError", "LibraryError", "Manifest", "SearchHit", "SearchResult",
+    "expand_pdf_paths",
 ]
 
 
@@ -77,6 +80,8 @@ def _report(progress: ProgressCallback | None, stage: str, done: int, total: int
 class Library:
     """A library folder (see libstore for the files). Build one with Library.open()."""
 
+    dense_settings = ann.DenseIndexSettings()  # when "auto" turns approximate (tests lower it)
+
     def __init__(self, store: LibraryStore, embedder: Embedder | None) -> None:
         self.store = store
         self.manifest = store.manifest()
@@ -84,6 +89,7 @@ class Library:
         # The GUI drives the library from one worker thread; the lock guards odd callers.
         self._lock = threading.RLock()
         self._state: SearchState | None = None
+        self._writer = WriteLock(store.path)  # changes: one process at a time (writelock.py)
 
     @classmethod
     def open(
@@ -114,13 +120,7 @@ class Library:
         except BaseException:
             store.close()
             raise
-        try:
-            # A crash after a commit but before manifest.json was rewritten leaves a stale copy.
-            if store.read_manifest_file() != store.manifest():
-                store.write_manifest_file(store.manifest())
-            store.sweep()
-        except (OSError, LibraryError) as exc:  # read-only or busy: still fine for searching
-            log.warning("library %s: left crash leftovers for later (%s)", path, exc)
+        tidy_when_idle(store)
         return cls(store, embedder)
 
     @property
@@ -166,6 +166,7 @@ class Library:
         raise LibraryError(f"no document {name_or_sha!r} in library {self.path}")
 
     # ----- changes ---------------------------------------------------------------------------
+    @writes
     def add_pdf(self, path: Path, progress: ProgressCallback | None = None,
                 cancel: CancelToken | None = None) -> AddResult:
         """Read, chunk, embed and commit one PDF; a known sha256 is a "duplicate" (no change).
@@ -190,9 +191,9 @@ class Library:
                             utc_now())
         with self._lock, self.store.transaction():
             ids = self.store.insert_document(info, chunks)
-            index = clone_index(self.store.load_index())
+            index = self.store.load_index()  # read from the file: already a copy to change
             index.add_with_ids(vectors, np.asarray(ids, dtype=np.int64))
-            self.store.commit_generation(index)
+            self.manifest = ann.commit(self.store, index, settings=self.dense_settings)
         _report(progress, "saving", 1, 1, path.name)
         return AddResult("added", info)
 
@@ -211,6 +212,7 @@ class Library:
         return chunk_pages(pages, name, sha, self.manifest.chunk_settings,
                            length_function=counter, max_length=max(16, window - _TOKEN_MARGIN))
 
+    @writes
     def add_pdfs(self, paths: Iterable[Path], progress: ProgressCallback | None = None,
                  cancel: CancelToken | None = None) -> list[AddOutcome]:
         """Add many files (folders expand to their PDFs); one bad file does not stop the rest.
@@ -235,16 +237,18 @@ class Library:
         _report(progress, "files", len(files), len(files))
         return outcomes
 
+    @writes
     def remove(self, name_or_sha: str) -> DocumentInfo:
         """Remove a document with its chunks and vectors, in one atomic commit."""
         info = self.get_document(name_or_sha)
         with self._lock, self.store.transaction():
             ids = self.store.delete_document(info.sha256)
-            index = clone_index(self.store.load_index())
+            index = self.store.load_index()
             index.remove_ids(np.asarray(ids, dtype=np.int64))
-            self.store.commit_generation(index)
+            self.manifest = ann.commit(self.store, index, settings=self.dense_settings)
         return info
 
+    @writes
     def reindex(self, embedder: Embedder, progress: ProgressCallback | None = None,
                 cancel: CancelToken | None = None) -> None:
         """Re-embed every chunk with `embedder` and switch the manifest to it, atomically."""
@@ -258,9 +262,14 @@ class Library:
         with self._lock, self.store.transaction():
             if [r[0] for r in self.store.chunk_texts()] != [r[0] for r in rows]:
                 raise LibraryError("the library changed during reindex; run it again")
-            self.store.commit_generation(index, manifest)
-            self.manifest = manifest
+            self.manifest = ann.commit(self.store, index, manifest, self.dense_settings)
             self._embedder = embedder
+
+    @writes
+    def set_dense_index(self, mode: str) -> None:
+        """Keep the vectors in an "exact", an "ivf" (approximate) or an "auto" index (ann.py)."""
+        with self._lock, self.store.transaction():
+            self.manifest = ann.set_mode(self.store, mode, self.dense_settings)
 
     # ----- search ----------------------------------------------------------------------------
     def prepare_search(self) -> None:
@@ -276,12 +285,13 @@ class Library:
             encoder()
 
     def _search_state(self) -> SearchState:
-        """The current generation's search state; built on the first search after a change."""
-        generation = self.store.generation
-        if self._state is None or self._state.generation != generation:
-            tokenizer = TOKENIZERS[self.manifest.tokenizer]
-            self._state = SearchState(generation, self.store.load_index(),
-                                      self.store.chunk_texts(), tokenizer)
+        """The pinned generation's search state, reloaded at the first search after a commit,
+        also another process's (readers.py)."""
+        if self._state is None or self._state.generation != self.store.generation:
+            manifest, self._state = readers.load_state(self.store)
+            if manifest.embedding_model != self.manifest.embedding_model:
+                self._embedder = None  # another process reindexed: embed queries with its model
+            self.manifest = manifest
         return self._state
 
     def search(self, query: str, k: int = _DEFAULTS.k, bm25_weight: float = _DEFAULTS.bm25_weight,
@@ -302,12 +312,11 @@ class Library:
             raise ValueError(f"bm25_weight must be within 0..1, not {bm25_weight}")
         started = time.perf_counter()
         with self._lock:
-            state = self._search_state()
             # Extra candidates so that de-duplicating pages and seats can still fill k places.
             per_leg = max(k, k_per_leg)
             n = 2 * per_leg if one_chunk_per_page or leg_seats else k
-            scored = state.search(query, self.embedder, n, bm25_weight, per_leg, fusion, rrf_c)
-            chunks = self.store.chunks_by_id([s.chunk_id for s in scored])
+            state, scored, chunks = readers.pinned_search(self.store, self._search_state, (
+                lambda st: st.search(query, self.embedder, n, bm25_weight, per_leg, fusion, rrf_c)))
             # A weight of 0 or 1 asks for one leg alone: no seat for the other.
             seats = leg_seats and 0.0 < bm25_weight < 1.0
             scored = self._place(state, query, scored, chunks, k, one_chunk_per_page, seats)
@@ -342,7 +351,7 @@ class Library:
         documents.chunks counts. Repair drops orphans, fixes counts, re-embeds what is missing.
         """
         problems: list[str] = []
-        with self._lock:
+        with self._writer.held() if repair else contextlib.nullcontext(), self._lock:
             if self.store.read_manifest_file() != self.manifest:
                 problems.append("manifest.json is missing, unreadable or out of date")
                 if repair:

@@ -10,89 +10,19 @@ from __future__ import annotations
 
 import functools
 import re
-from collections import defaultdict
 from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 
 from rag_desktop.library import fusion as fusion_fn
+from rag_desktop.library.bm25 import BM25Leg, RowLookup
 from rag_desktop.library.embeddings import Embedder
 from rag_desktop.library.textindex import Tokenizer, stem, tokenize
 
+__all__ = ["BM25Leg", "DenseLeg", "Scored", "SearchState", "langchain_views"]
+
 _HANGUL = re.compile(r"[\uac00-\ud7a3]")
-
-
-class BM25Leg:
-    """The keyword leg of hybrid search: rank_bm25's BM25Okapi over tokenized chunk texts.
-
-    `top_ids` gives the top `k` chunks that share at least one token with the query, as the
-    library's chunk ids. Built once per library generation.
-    """
-
-    def __init__(self, chunk_ids: list[int], bm25: Any, tokenizer: Tokenizer = tokenize,
-                 k: int = 20) -> None:
-        self.chunk_ids, self.bm25, self.tokenizer, self.k = chunk_ids, bm25, tokenizer, k
-        self._memo: dict[str, np.ndarray] = {}
-        self._index: dict[str, tuple[np.ndarray, np.ndarray, np.ndarray]] | None = None
-
-    @classmethod
-    def from_texts(cls, chunk_ids: list[int], texts: list[str],
-                   tokenizer: Tokenizer = tokenize) -> BM25Leg:
-        """Index `texts` (one per chunk id); needs at least one text."""
-        from rank_bm25 import BM25Okapi
-
-        # A chunk with no word at all would make BM25Okapi divide by a zero average length.
-        corpus = [tokenizer(text) or ["\x00"] for text in texts]
-        return cls(list(chunk_ids), BM25Okapi(corpus), tokenizer)
-
-    def scores(self, query: str) -> np.ndarray:
-        """Raw BM25Okapi scores of every chunk, in chunk_ids order (last query memoised)."""
-        if query not in self._memo:
-            self._memo.clear()
-            self._memo[query] = self.okapi_scores(self.tokenizer(query))
-        return self._memo[query]
-
-    def okapi_scores(self, terms: list[str]) -> np.ndarray:
-        """BM25Okapi.get_scores(terms), same formula and order, over each term's postings only.
-
-        rank_bm25 builds a Python list over every chunk for every query term, which took
-        ~100 ms a query at 100k chunks (docs/performance.md, retrieval latency); chunks without
-        the term add 0.
-        """
-        bm, postings = self.bm25, self._postings()
-        score = np.zeros(bm.corpus_size)
-        for term in terms:
-            if term in postings:
-                rows, tf, doc_len = postings[term]
-                score[rows] += (bm.idf.get(term) or 0) * (
-                    tf * (bm.k1 + 1) / (tf + bm.k1 * (1 - bm.b + bm.b * doc_len / bm.avgdl)))
-        return score
-
-    def _postings(self) -> dict[str, tuple[np.ndarray, np.ndarray, np.ndarray]]:
-        """term -> (chunk positions, term frequencies, those chunks' lengths), built once."""
-        if self._index is None:
-            rows: dict[str, list[int]] = defaultdict(list)
-            freqs: dict[str, list[int]] = defaultdict(list)
-            for i, doc in enumerate(self.bm25.doc_freqs):
-                for term, freq in doc.items():
-                    rows[term].append(i)
-                    freqs[term].append(freq)
-            doc_len = np.asarray(self.bm25.doc_len)
-            self._index = {}
-            for term, where in rows.items():
-                at = np.asarray(where, dtype=np.int64)
-                self._index[term] = (at, np.asarray(freqs[term]), doc_len[at])
-        return self._index
-
-    def top_ids(self, query: str) -> list[int]:
-        """The chunk ids of the top k matching chunks, best first."""
-        scores = self.scores(query)
-        # Unmatched chunks score exactly 0; rank_bm25's idf floor can make matched ones negative
-        # in a tiny corpus, so "matched" is "non-zero", not "positive".
-        matched = np.flatnonzero(scores)  # ascending, so the stable sort keeps ties in order
-        top = matched[np.argsort(-scores[matched], kind="stable")][: self.k]
-        return [self.chunk_ids[int(i)] for i in top]
 
 
 class DenseLeg:
@@ -183,7 +113,7 @@ def langchain_views() -> tuple[type, type]:
         @property
         def chunk_ids(self) -> list[int]:
             """The chunk ids, in the leg's row order."""
-            return list(self.leg.chunk_ids)
+            return [int(i) for i in self.leg.chunk_ids]
 
         @property
         def tokenizer(self) -> Tokenizer:
@@ -234,16 +164,19 @@ class SearchState:
     """What one generation needs for search: the FAISS index and the BM25 leg over its chunks."""
 
     def __init__(self, generation: int, index: Any, rows: list[tuple[int, str]],
-                 tokenizer: Tokenizer) -> None:
+                 tokenizer: Tokenizer, keyword: BM25Leg | None = None) -> None:
+        """`keyword` is the BM25 leg when already built (a library's saved postings); else
+        it is built from `rows`, (chunk id, text) pairs."""
         self.generation = generation
         self.index = index
         self.tokenizer = tokenizer
-        self.keyword = (BM25Leg.from_texts([r[0] for r in rows], [r[1] for r in rows], tokenizer)
-                        if rows else None)
+        if keyword is None and rows:
+            keyword = BM25Leg.from_texts([r[0] for r in rows], [r[1] for r in rows], tokenizer)
+        self.keyword = keyword if keyword is not None and keyword.corpus_size else None
         self._bm25_view: Any = None
-        self.position = {row[0]: i for i, row in enumerate(rows)}
+        self.position = (self.keyword.position if self.keyword is not None
+                         else RowLookup(np.zeros(0, dtype=np.int64)))
         self._vectors: dict[str, np.ndarray] = {}  # the last query's embedding, for every leg
-        self._stems: set[str] | None = None  # the corpus's terms as stems, for unknown_share
         self._has_hangul: bool | None = None
 
     @property
@@ -328,7 +261,7 @@ class SearchState:
         if self.keyword is not None:
             scores = self.keyword.scores(query)
             if scores.size and scores.max() > 0:
-                tops.append(self.keyword.chunk_ids[int(np.argmax(scores))])
+                tops.append(int(self.keyword.chunk_ids[int(np.argmax(scores))]))
         ids, _ = self._dense_leg(embedder, 1).top(query, 1)
         return tops + [i for i in ids if i in self.position]
 
@@ -340,16 +273,12 @@ class SearchState:
     def _weight(self, term: str) -> float:
         """A query term's weight for the gate's signals (fusion.idf_weight)."""
         assert self.keyword is not None
-        postings = self.keyword._postings().get(term)
-        return fusion_fn.idf_weight(0 if postings is None else len(postings[0]),
-                                    self.keyword.bm25.corpus_size)
+        return fusion_fn.idf_weight(self.keyword.doc_freq(term), self.keyword.corpus_size)
 
     def _known(self, term: str) -> bool:
         """True when some chunk uses the term, or a word with its Snowball stem."""
         assert self.keyword is not None
-        if self._stems is None:
-            self._stems = {stem(t) for t in self.keyword._postings()}
-        return term in self.keyword._postings() or stem(term) in self._stems
+        return self.keyword.knows(term) or self.keyword.has_stem(stem(term))
 
     def _lexical_terms(self, query: str) -> list[str] | None:
         """The query's terms in scripts the library uses; None when only another script is left.
@@ -359,7 +288,7 @@ class SearchState:
         """
         assert self.keyword is not None
         if self._has_hangul is None:
-            self._has_hangul = any(_HANGUL.search(t) for t in self.keyword._postings())
+            self._has_hangul = self.keyword.postings.has_hangul()
         terms = self.tokenizer(query)
         kept = [t for t in terms if self._has_hangul or not _HANGUL.search(t)]
         topical = any(map(fusion_fn.is_topic_term, terms))
@@ -373,15 +302,17 @@ class SearchState:
         return 0.0 if terms is None else fusion_fn.unknown_share(terms, self._known, self._weight)
 
     def coverage(self, query: str, chunk_ids: list[int]) -> float:
-        """Weighted share of the query's topic terms that the given chunks contain."""
+        """Weighted share of the query's topic terms that the given chunks contain.
+
+        A term counts when one of the chunks uses it or a word with its Snowball stem.
+        """
         if self.keyword is None:
             return 0.0
-        found: set[str] = set()
-        for i in chunk_ids:
-            if i in self.position:
-                found.update(self.keyword.bm25.doc_freqs[self.position[i]])
-        stems = {stem(t) for t in found}
+        keyword = self.keyword
+        rows = np.unique(np.asarray([self.position[i] for i in chunk_ids if i in self.position],
+                                    dtype=np.int64))
         terms = self._lexical_terms(query)
         if terms is None:
             return 0.0
-        return fusion_fn.coverage(terms, lambda t: t in found or stem(t) in stems, self._weight)
+        return fusion_fn.coverage(terms, lambda t: keyword.rows_use_stem(stem(t), rows),
+                                  self._weight)

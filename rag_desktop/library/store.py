@@ -9,7 +9,7 @@ import sqlite3
 import uuid
 from collections import Counter
 from collections.abc import Callable, Iterator
-from dataclasses import asdict, dataclass
+from dataclasses import MISSING, asdict, dataclass, fields
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -17,7 +17,8 @@ from typing import Any
 import numpy as np
 
 from rag_desktop.config import ChunkSettings
-from rag_desktop.fsutil import TEMP_SUFFIX, atomic_write_bytes, atomic_write_text
+from rag_desktop.fsutil import TEMP_SUFFIX, atomic_write_text
+from rag_desktop.library import ann
 from rag_desktop.library.documents import Chunk, with_header
 
 log = logging.getLogger(__name__)
@@ -65,6 +66,11 @@ class Manifest:
     chunk_overlap: int
     tokenizer: str
     created_at: str
+    # The dense index setting ("auto", "exact" or "ivf": ann.py) and the kind the committed
+    # vector file holds ("flat" or "ivf-flat"). Added after format 1 shipped, with defaults, so
+    # older manifests read as exact; older apps ignore the fields.
+    dense_index: str = "auto"
+    dense_kind: str = "flat"
 
     @property
     def chunk_settings(self) -> ChunkSettings:
@@ -79,7 +85,8 @@ class Manifest:
     def from_json(cls, text: str) -> Manifest:
         """Parse a manifest; raises ValueError, TypeError or KeyError when malformed."""
         data = json.loads(text)
-        return cls(**{name: data[name] for name in cls.__dataclass_fields__})
+        return cls(**{f.name: data[f.name] for f in fields(cls)
+                      if f.name in data or f.default is MISSING})
 
 
 @dataclass(frozen=True)
@@ -96,9 +103,7 @@ class DocumentInfo:
 
 def new_index(dim: int) -> Any:
     """An empty exact inner-product index whose ids are chunk ids."""
-    import faiss
-
-    return faiss.IndexIDMap2(faiss.IndexFlatIP(dim))
+    return ann.new_flat(dim)
 
 
 def clone_index(index: Any) -> Any:
@@ -145,6 +150,8 @@ class LibraryStore:
     def initialize(self, manifest: Manifest) -> None:
         """Commit generation 0: an empty index and the manifest."""
         with self.transaction():
+            if self.initialized:  # another process made it since we looked
+                return
             # The uid tells apart two libraries made at one path (say, deleted and made again),
             # whose generations both start at 0, so that caches keyed by version stay right.
             self._set_meta({"generation": "-1", "faiss_file": "", "uid": uuid.uuid4().hex[:12]})
@@ -185,11 +192,9 @@ class LibraryStore:
         """Delete vector files no commit points at, and temp files, left by a crash."""
         with self.transaction():  # holding the write lock: no writer is between file and commit
             keep = self.meta("faiss_file")
-            for stray in self.path.glob("vectors-*.faiss"):
-                if stray.name != keep:
-                    stray.unlink(missing_ok=True)
-            for temp in self.path.glob(f".*{TEMP_SUFFIX}"):
-                temp.unlink(missing_ok=True)
+            strays = [p for p in self.path.glob("vectors-*.faiss") if p.name != keep]
+            for stray in [*strays, *self.path.glob(f".*{TEMP_SUFFIX}")]:
+                _unlink_quietly(stray)
 
     @contextlib.contextmanager
     def transaction(self) -> Iterator[None]:
@@ -209,10 +214,8 @@ class LibraryStore:
             raise
 
     def write_faiss(self, path: Path, index: Any) -> None:
-        """Write an index crash-safely; Python I/O also copes with non-ASCII Windows paths."""
-        import faiss
-
-        atomic_write_bytes(path, faiss.serialize_index(index).tobytes())
+        """Write an index crash-safely (faiss.write_index, streamed: ann.write_index)."""
+        ann.write_index(path, index)
 
     def commit_generation(self, index: Any, manifest: Manifest | None = None) -> None:
         """Inside transaction(): write vectors-<g+1>.faiss, point meta at it, commit, drop old."""
@@ -229,18 +232,17 @@ class LibraryStore:
         except BaseException:
             (self.path / new_file).unlink(missing_ok=True)
             raise
-        if old_file:
-            (self.path / old_file).unlink(missing_ok=True)
+        if old_file:  # readers that read meta before the commit retry (readers.py)
+            _unlink_quietly(self.path / old_file)
         if manifest is not None:
             self.write_manifest_file(manifest)
 
-    def load_index(self) -> Any:
-        """The committed FAISS index, read from disk."""
-        import faiss
-
-        file = self.path / self.meta("faiss_file")
+    def load_index(self, file_name: str | None = None) -> Any:
+        """The committed FAISS index (or the vector file `file_name`), read from disk
+        (faiss.read_index, streamed: ann.read_index)."""
+        file = self.path / (file_name or self.meta("faiss_file"))
         try:
-            return faiss.deserialize_index(np.frombuffer(file.read_bytes(), dtype=np.uint8))
+            return ann.read_index(file)
         except (OSError, RuntimeError) as exc:
             raise LibraryError(
                 f"library {self.path}: vector file {file.name} is unreadable ({exc}); "
@@ -306,8 +308,6 @@ class LibraryStore:
     # ----- integrity -------------------------------------------------------------------------
     def find_problems(self, dim: int) -> tuple[list[str], RepairPlan]:
         """Disagreements between SQLite rows and the vector file, and how to mend them."""
-        import faiss
-
         problems: list[str] = []
         for name, stored, real in self.conn.execute(
             "SELECT d.name, d.chunks, COUNT(c.id) FROM documents d "
@@ -327,7 +327,7 @@ class LibraryStore:
         if index.d != dim:
             problems.append(f"vector file has dim {index.d}, the manifest says {dim}")
             return problems, RepairPlan(None, set(), chunk_ids)
-        counts = Counter(faiss.vector_to_array(index.id_map).tolist())
+        counts = Counter(ann.stored_ids(index).tolist())
         seen = set(counts)
         doubled = {i for i, n in counts.items() if n > 1}
         orphans = seen - chunk_ids
@@ -352,6 +352,12 @@ class LibraryStore:
             texts = self.chunks_by_id(ids)
             index.add_with_ids(embed([texts[i].text for i in ids]), np.asarray(ids, np.int64))
         self.commit_generation(index)
+
+
+def _unlink_quietly(path: Path) -> None:
+    """Delete a file no commit needs; on Windows a reader may have it open: the next sweep."""
+    with contextlib.suppress(OSError):
+        path.unlink(missing_ok=True)
 
 
 def _has_column(conn: sqlite3.Connection, table: str, column: str) -> bool:

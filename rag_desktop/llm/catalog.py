@@ -1,9 +1,11 @@
-"""The one registry of models: the packaged catalog.json plus every GGUF found on disk."""
+"""The one registry of models: the packaged catalog.json, every GGUF found on disk and the
+user's server entries (servers.py)."""
 
 from __future__ import annotations
 
 import importlib.util
 import json
+import logging
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
@@ -11,6 +13,9 @@ from typing import Any
 from rag_desktop import config
 from rag_desktop.llm.gguf import GGUFError, GGUFInfo, read_gguf_info
 from rag_desktop.llm.prompts import guess_family
+from rag_desktop.llm.servers import ServerEntryError, ServerRecord, load_servers
+
+log = logging.getLogger(__name__)
 
 
 class CatalogError(Exception):
@@ -56,10 +61,13 @@ class ModelEntry:
     quant: str = ""
     context_length: int = 0
     architecture: str = ""
+    server: ServerRecord | None = None  # a model on an OpenAI-compatible server, not a file
 
     @property
     def present(self) -> bool:
-        """True when the model can be loaded without any download."""
+        """True when the model can be loaded without any download (a server entry is)."""
+        if self.server is not None:
+            return True
         return self.path is not None and (self.path.is_file() or self.assemble)
 
     def to_json(self) -> dict[str, Any]:
@@ -68,6 +76,7 @@ class ModelEntry:
             "id": self.id, "name": self.name, "file": str(self.path or self.file),
             "present": self.present, "size_bytes": self.size_bytes, "quant": self.quant,
             "context_length": self.context_length, "family": self.family, "source": self.source,
+            "server": self.server.url if self.server is not None else None,
         }
 
 
@@ -109,11 +118,14 @@ class Catalog:
 
 
 def load_catalog(
-    catalog_file: Path | None = None, model_dirs: list[Path] | None = None
+    catalog_file: Path | None = None, model_dirs: list[Path] | None = None,
+    servers_file: Path | None = None,
 ) -> Catalog:
-    """Read the catalog (package data) and scan the model folders (repo models/ and the user's).
+    """Read the catalog (package data), scan the model folders (repo models/ and the user's),
+    then add the server entries (servers.json in the user data dir, or `servers_file`).
 
     A missing or unreadable catalog is a CatalogError: an empty list would hide a broken install.
+    Reading server entries contacts no server.
     """
     catalog_file = catalog_file or _packaged_catalog()
     if model_dirs is None:
@@ -130,7 +142,31 @@ def load_catalog(
             continue  # the catalog entry already points at it
         entries.append(_discovered(gguf, {e.id for e in entries}))
         by_file[gguf.name] = len(entries) - 1
-    return Catalog(entries)
+    return Catalog(entries + _server_entries(servers_file, {e.id for e in entries}))
+
+
+def _server_entries(path: Path | None, taken: set[str]) -> list[ModelEntry]:
+    """The user's server entries as catalog entries; a broken servers.json is logged, not
+    fatal: the local models must still load."""
+    try:
+        records = load_servers(path)
+    except ServerEntryError as exc:
+        log.warning("%s", exc)
+        return []
+    out = []
+    for r in records:
+        if r.id in taken:  # a GGUF added later under the same id keeps it
+            log.warning("server entry %s is hidden by a local model of the same id", r.id)
+            continue
+        out.append(server_entry(r))
+    return out
+
+
+def server_entry(record: ServerRecord) -> ModelEntry:
+    """The catalog entry of a server entry: loaded by llm.server.ServerLLM, never a file."""
+    return ModelEntry(id=record.id, name=record.name, file=record.model,
+                      source=f"server:{record.address}", family="chatml",
+                      context_length=record.context_length, server=record)
 
 
 def _entry(d: dict[str, Any]) -> ModelEntry:

@@ -55,6 +55,8 @@ class GenerationStats:
     stopped: bool = False
     finish_reason: str | None = None
     reused_tokens: int = 0  # prompt tokens found in the KV cache, not evaluated again
+    # A server read fewer prompt tokens than were sent (llm/server.py); never set locally.
+    truncated: bool = False
 
 
 @dataclass

@@ -27,6 +27,8 @@ def human_size(n: int | None) -> str:
 
 def entry_label(entry: Any) -> str:
     """How a ModelEntry reads in the dropdown."""
+    if entry.server is not None:  # a model on a team's server: its address, no file size
+        return f"{entry.name}  (server · {entry.server.url})"
     hint = QCoreApplication.translate("ModelPicker", MISSING_HINT)
     where = "" if entry.present else f" — {hint}"
     quant = f" · {entry.quant}" if entry.quant else ""

@@ -187,7 +187,8 @@ class ModelsDialog(QDialog):
         return self.tr("not downloaded")
 
     def _update_row(self, i: int, entry: ModelEntry) -> None:
-        where = str(entry.path) if entry.present else (entry.source or "")
+        where = entry.server.url if entry.server is not None else (
+            str(entry.path) if entry.present else (entry.source or ""))
         texts = (entry.name, human_size(entry.size_bytes), entry.quant or "?",
                  self._status(entry), where)
         for col, text in enumerate(texts):

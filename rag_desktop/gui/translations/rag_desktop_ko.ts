@@ -1225,6 +1225,10 @@ PDF 파일 자체는 삭제되지 않습니다.</translation>
             <translation>시작하는 중: 라이브러리를 열고 모델을 불러오는 중…</translation>
         </message>
         <message>
+            <source>GPU layers: set on the server</source>
+            <translation>GPU 레이어: 서버에서 설정</translation>
+        </message>
+        <message>
             <source>GPU layers: none, {cpu_only}</source>
             <translation>GPU 레이어: 없음, {cpu_only}</translation>
         </message>
