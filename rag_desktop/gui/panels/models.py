@@ -108,6 +108,17 @@ class ModelsDialog(QDialog):
         client.finished.connect(self._on_finished)
         client.catalog_changed.connect(self.set_entries)
 
+    def add_server(self) -> None:
+        """The Add server dialog; a new entry shows in this list and the model dropdown."""
+        from rag_desktop.gui.panels.add_server import AddServerDialog
+
+        dialog = AddServerDialog(self)
+        dialog.added.connect(lambda entry_id: self.message.setText(
+            self.tr("{name} added; choose it in the model list.").format(name=entry_id)))
+        dialog.added.connect(lambda _id: self.client.refresh_catalog())
+        dialog.open()
+        self.server_dialog = dialog
+
     def _build(self) -> None:
         self.folder_label = QLabel(
             self.tr("Models folder: {folder}").format(folder=config.user_models_dir()))
@@ -133,6 +144,10 @@ class ModelsDialog(QDialog):
         self.add_cancel = QPushButton(self.tr("Cancel"))
         self.add_cancel.clicked.connect(self._cancel_add)
         self._show_add(False)
+        self.server_button = QPushButton(self.tr("Add server…"))
+        self.server_button.setToolTip(self.tr("A model on a team's OpenAI-compatible server "
+                                              "(llama.cpp server, vLLM)"))
+        self.server_button.clicked.connect(self.add_server)
         self.message = QLabel("")
         self.message.setWordWrap(True)
         self.message.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
@@ -142,7 +157,7 @@ class ModelsDialog(QDialog):
         net_row.addWidget(self.network, 1)
         net_row.addWidget(self.retry)
         add_row = QHBoxLayout()
-        for widget in (self.add_button, self.add_bar, self.add_cancel):
+        for widget in (self.add_button, self.add_bar, self.add_cancel, self.server_button):
             add_row.addWidget(widget)
         add_row.addStretch(1)
         layout = QVBoxLayout(self)

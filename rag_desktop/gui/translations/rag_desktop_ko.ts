@@ -29,6 +29,65 @@
         </message>
     </context>
     <context>
+        <name>AddServerDialog</name>
+        <message>
+            <source>Add a model server</source>
+            <translation>모델 서버 추가</translation>
+        </message>
+        <message>
+            <source>optional; kept in the system keyring</source>
+            <translation>선택 사항이며 시스템 키링에 보관됩니다</translation>
+        </message>
+        <message>
+            <source>Check</source>
+            <translation>확인하기</translation>
+        </message>
+        <message>
+            <source>Check asks the server which models it serves.</source>
+            <translation>확인하기를 누르면 서버가 제공하는 모델을 묻습니다.</translation>
+        </message>
+        <message>
+            <source>Add</source>
+            <translation>추가</translation>
+        </message>
+        <message>
+            <source>Server URL</source>
+            <translation>서버 URL</translation>
+        </message>
+        <message>
+            <source>API key</source>
+            <translation>API 키</translation>
+        </message>
+        <message>
+            <source>Model</source>
+            <translation>모델</translation>
+        </message>
+        <message>
+            <source>Type the server's address first.</source>
+            <translation>먼저 서버 주소를 입력하세요.</translation>
+        </message>
+        <message>
+            <source>Asking {url}…</source>
+            <translation>{url}에 묻는 중…</translation>
+        </message>
+        <message>
+            <source>it serves no model</source>
+            <translation>서버가 제공하는 모델이 없습니다</translation>
+        </message>
+        <message>
+            <source>context {n} tokens</source>
+            <translation>컨텍스트 {n} 토큰</translation>
+        </message>
+        <message>
+            <source>context length not reported: the model's own is assumed</source>
+            <translation>컨텍스트 길이를 알려 주지 않아 모델 자체의 값을 가정합니다</translation>
+        </message>
+        <message>
+            <source>✓ {n} model(s); {context}</source>
+            <translation>✓ 모델 {n}개, {context}</translation>
+        </message>
+    </context>
+    <context>
         <name>AnswerBlock</name>
         <message>
             <source>(no answer)</source>
@@ -965,6 +1024,10 @@ PDF 파일 자체는 삭제되지 않습니다.</translation>
             <translation>모델</translation>
         </message>
         <message>
+            <source>{name} added; choose it in the model list.</source>
+            <translation>{name}을(를) 추가했습니다. 모델 목록에서 고르세요.</translation>
+        </message>
+        <message>
             <source>Models folder: {folder}</source>
             <translation>모델 폴더: {folder}</translation>
         </message>
@@ -983,6 +1046,14 @@ PDF 파일 자체는 삭제되지 않습니다.</translation>
         <message>
             <source>Cancel</source>
             <translation>취소</translation>
+        </message>
+        <message>
+            <source>Add server…</source>
+            <translation>서버 추가…</translation>
+        </message>
+        <message>
+            <source>A model on a team's OpenAI-compatible server (llama.cpp server, vLLM)</source>
+            <translation>팀의 OpenAI 호환 서버(llama.cpp 서버, vLLM)에 있는 모델</translation>
         </message>
         <message>
             <source>installed</source>
