@@ -16,7 +16,9 @@ small scale: the dev manual's chunks embedded by the default embedder, its quest
 from __future__ import annotations
 
 import argparse
+import json
 import shutil
+import subprocess
 import sys
 import tempfile
 import time
@@ -38,31 +40,26 @@ def rss_anon_mib() -> float:
     return float("nan")
 
 
-def mixture(path: Path, n: int, dim: int, seed: int) -> np.ndarray:
-    """n normalised gaussian-mixture vectors written to a .npy file, returned memory-mapped."""
-    centres = np.random.default_rng(7).standard_normal((max(100, n // 250), dim), np.float32)
-    out = np.lib.format.open_memmap(path, mode="w+", dtype=np.float32, shape=(n, dim))
-    rng = np.random.default_rng(seed)
-    for lo in range(0, n, 65_536):
-        m = min(65_536, n - lo)
-        x = centres[rng.integers(0, len(centres), m)] + rng.standard_normal((m, dim), np.float32)
-        out[lo:lo + m] = x / np.linalg.norm(x, axis=1, keepdims=True)
-    out.flush()
-    return np.load(path, mmap_mode="r", allow_pickle=False)
-
-
-def queries_like(n_base: int, n: int, dim: int) -> np.ndarray:
-    """Queries from the same mixture (same centres), not in the base."""
+def draw(n: int, dim: int, seed: int, n_base: int) -> np.ndarray:
+    """n normalised points of the mixture of a base of n_base (N / 250 fixed centres)."""
     centres = np.random.default_rng(7).standard_normal((max(100, n_base // 250), dim), np.float32)
-    rng = np.random.default_rng(12345)
+    rng = np.random.default_rng(seed)
     x = centres[rng.integers(0, len(centres), n)] + rng.standard_normal((n, dim), np.float32)
     return np.asarray(x / np.linalg.norm(x, axis=1, keepdims=True), dtype=np.float32)
+
+
+def mixture(path: Path, n: int, dim: int, seed: int) -> np.ndarray:
+    """n mixture vectors written to a .npy file in batches, returned memory-mapped."""
+    out = np.lib.format.open_memmap(path, mode="w+", dtype=np.float32, shape=(n, dim))
+    for i, lo in enumerate(range(0, n, 65_536)):
+        out[lo:lo + 65_536] = draw(min(65_536, n - lo), dim, seed * 1000 + i, n)
+    out.flush()
+    return np.load(path, mmap_mode="r", allow_pickle=False)
 
 
 def one_by_one(index: Any, queries: np.ndarray) -> tuple[list[float], np.ndarray]:
     """Each query alone on one thread, as the app's dense leg searches: (seconds, ids)."""
     import faiss
-
     threads = faiss.omp_get_max_threads()
     faiss.omp_set_num_threads(1)
     times, found = [], []
@@ -85,7 +82,6 @@ def recall(truth: np.ndarray, found: np.ndarray) -> float:
 def flat_of(vectors: np.ndarray, n: int) -> Any:
     """An exact IndexFlatIP over the first n vectors (ids = rows + 1, as chunk ids start at 1)."""
     from rag_desktop.library import ann
-
     index = ann.new_flat(vectors.shape[1])
     for lo in range(0, n, 65_536):
         hi = min(n, lo + 65_536)
@@ -127,7 +123,7 @@ def dense(vectors: np.ndarray, n: int, queries: np.ndarray, hnsw_at: int) -> dic
     ivf, out["ivf_build_s"] = ivf_of(vectors, n)
     out["nlist"], out["nprobe"] = int(ivf.nlist), int(ivf.nprobe)
     out["sweep"] = []
-    for nprobe in (ivf.nprobe // 4, ivf.nprobe // 2, ivf.nprobe, ivf.nprobe * 2):
+    for nprobe in (ivf.nprobe // 4, ivf.nprobe // 2, ivf.nprobe, ivf.nprobe * 2):  # 1/64..1/8
         ivf.nprobe = max(1, nprobe)
         times, found = one_by_one(ivf, queries)
         out["sweep"].append((ivf.nprobe, recall(truth, found), times))
@@ -162,6 +158,15 @@ def zipf_texts(n: int, seed: int) -> list[str]:
     return [" ".join(row) for row in words.tolist()]
 
 
+def insert_document(conn: Any, sha: str, texts: list[str]) -> None:
+    """One document's row and its chunks' rows, straight into SQLite."""
+    conn.execute("INSERT INTO documents VALUES (?, ?, ?, 1, ?, '2026-01-01')",
+                 (sha, f"{sha[-8:]}.pdf", f"/{sha[-8:]}.pdf", len(texts)))
+    conn.executemany("INSERT INTO chunks(sha256, ordinal, page, page_label, start, \"end\", "
+                     "text) VALUES (?, ?, 1, '1', 0, ?, ?)",
+                     [(sha, i, len(t), t) for i, t in enumerate(texts)])
+
+
 def build_library(path: Path, texts: list[str], index: Any, embedder: Any) -> None:
     """A library folder: 1,000 chunks a document, the index committed by the app's code."""
     from rag_desktop.library import ann
@@ -170,16 +175,8 @@ def build_library(path: Path, texts: list[str], index: Any, embedder: Any) -> No
     lib = Library.open(path, embedder)
     store = lib.store
     with store.transaction():
-        per_doc = 1000
-        for d in range(0, len(texts), per_doc):
-            sha = f"{d:064x}"
-            part = texts[d:d + per_doc]
-            store.conn.execute("INSERT INTO documents VALUES (?, ?, ?, 1, ?, '2026-01-01')",
-                               (sha, f"doc{d}.pdf", f"/doc{d}.pdf", len(part)))
-            store.conn.executemany(
-                "INSERT INTO chunks(sha256, ordinal, page, page_label, start, \"end\", text) "
-                "VALUES (?, ?, 1, '1', 0, ?, ?)",
-                [(sha, i, len(t), t) for i, t in enumerate(part)])
+        for d in range(0, len(texts), 1000):
+            insert_document(store.conn, f"{d:064x}", texts[d:d + 1000])
         ann.commit(store, index)
     lib.close()
 
@@ -228,12 +225,7 @@ def library_side(work: Path, texts: list[str], index: Any, embedder: Any,
         store = lib.store
         vec = np.random.default_rng(3).standard_normal((1000, lib.manifest.dim), np.float32)
         with store.transaction():
-            sha = "f" * 64
-            store.conn.execute("INSERT INTO documents VALUES (?, 'new.pdf', '/new.pdf', 1, 1000, "
-                               "'2026-01-02')", (sha,))
-            store.conn.executemany("INSERT INTO chunks(sha256, ordinal, page, page_label, start, "
-                                   "\"end\", text) VALUES (?, ?, 1, '1', 0, 5, ?)",
-                                   [(sha, i, t) for i, t in enumerate(zipf_texts(1000, 9))])
+            insert_document(store.conn, "f" * 64, zipf_texts(1000, 9))
             first_new = store.chunk_count() - 999
             grown = store.load_index()
             grown.add_with_ids(vec / np.linalg.norm(vec, axis=1, keepdims=True),
@@ -249,11 +241,11 @@ def library_side(work: Path, texts: list[str], index: Any, embedder: Any,
             lib.search(" ".join(text.split()[:6]), k=4)
             out["search"].append(time.perf_counter() - t0)
         out["kind"] = ann.kind_of(lib._search_state().index)
-        generation = store.generation
+        generation, key = store.generation, f"{store.meta('uid')}:{lib.manifest.tokenizer}"
     vector_file = max(path.glob("vectors-*.faiss"), key=lambda p: p.stat().st_mtime)
     out["vectors_mib"] = loaded_mib(f"ann.read_index(Path({str(vector_file)!r}))")
     postings_file = str(path / postings.file_name(generation))
-    out["postings_mib"] = loaded_mib(f"postings.load(Path({postings_file!r}), {_key(path)!r})")
+    out["postings_mib"] = loaded_mib(f"postings.load(Path({postings_file!r}), {key!r})")
     out["sqlite_bytes"] = (path / "library.sqlite").stat().st_size
     out["postings_file"] = (path / postings.file_name(generation)).stat().st_size
     out["vector_file"] = sum(p.stat().st_size for p in path.glob("vectors-*.faiss"))
@@ -263,8 +255,6 @@ def library_side(work: Path, texts: list[str], index: Any, embedder: Any,
 
 def loaded_mib(expression: str) -> float:
     """RssAnon added by evaluating `expression` in a fresh process (after its imports)."""
-    import subprocess
-
     code = ("from pathlib import Path; import faiss, numpy; "
             "from rag_desktop.library import ann, postings; from benchmarks.b6_scale import "
             f"rss_anon_mib as m; a = m(); x = {expression}; assert x is not None; print(m() - a)")
@@ -273,34 +263,39 @@ def loaded_mib(expression: str) -> float:
     return float(done.stdout.strip().splitlines()[-1])
 
 
-def _key(path: Path) -> str:
-    from rag_desktop.library.store import LibraryStore
-
-    store = LibraryStore.connect(path)
-    try:
-        return f"{store.meta('uid')}:{store.manifest().tokenizer}"
-    finally:
-        store.close()
-
-
 def real_text_recall(embedder: Any, work: Path) -> dict[str, Any]:
-    """recall@20 of the IVF index (default settings) on the dev manual's real chunks."""
+    """recall@20 of an IVF index on real chunks (the dev manuals, the default embedder)."""
     from benchmarks import common
     from rag_desktop.library import ann
     from rag_desktop.library.library import Library
 
-    pdfs = [common.REPO / ".." / "shared" / "eval" / "lilypond-usage.pdf",
-            common.REPO / "benchmarks" / "devsets" / "kotex-utf-doc.pdf", common.SAMPLE_PDF]
+    shared = common.REPO / ".." / "shared" / "eval" / "lilypond-usage.pdf"
+    pdfs = [shared if shared.is_file() else common.SAMPLE_PDF,
+            common.REPO / "benchmarks" / "devsets" / "R-admin.pdf"]
     with Library.open(work / "real", embedder) as lib:
         lib.add_pdfs([p for p in pdfs if p.is_file()])
         exact = lib.store.load_index()
     questions = common.question_texts()
+    for devset in (shared.with_suffix(".jsonl"),
+                   common.REPO / "benchmarks" / "devsets" / "kotex-utf-doc.jsonl"):
+        if devset.is_file():
+            questions += [json.loads(line)["question"]
+                          for line in devset.read_text(encoding="utf-8").splitlines() if line]
     queries = np.asarray([embedder.embed_query(q) for q in questions], dtype=np.float32)
-    ivf = ann.fit(exact, ann.IVF)
-    truth = exact.search(queries, K)[1] if ann.kind_of(ivf) == ann.IVF_KIND else None
-    found = ivf.search(queries, K)[1]
-    return {"n": int(exact.ntotal), "queries": len(questions), "nlist": int(ivf.nlist),
-            "nprobe": int(ivf.nprobe), "recall": recall(truth, found) if truth is not None else 1}
+    # A few thousand chunks are below the default's training minimum (16 lists x 40 points).
+    ivf = ann.fit(exact, ann.IVF, ann.DenseIndexSettings(train_per_list=8))
+    n = int(exact.ntotal)
+    # The synthetic mixture at the same size and settings: is it easier than real text?
+    synthetic = flat_of(draw(n, exact.d, 1, n), n)
+    synthetic_ivf = ann.fit(synthetic, ann.IVF, ann.DenseIndexSettings(train_per_list=8))
+    fake_queries = draw(len(questions), exact.d, 2, n)
+    truth = exact.search(queries, K)[1], synthetic.search(fake_queries, K)[1]
+    sweep = []
+    for nprobe in sorted({max(1, ivf.nlist // 32), max(1, ivf.nlist // 8), 16}):
+        ivf.nprobe = synthetic_ivf.nprobe = nprobe
+        sweep.append((nprobe, recall(truth[0], ivf.search(queries, K)[1]),
+                      recall(truth[1], synthetic_ivf.search(fake_queries, K)[1])))
+    return {"n": n, "queries": len(questions), "nlist": int(ivf.nlist), "sweep": sweep}
 
 
 def render(n: int, d: dict[str, Any], lib: dict[str, Any], real: dict[str, Any] | None,
@@ -334,8 +329,11 @@ def render(n: int, d: dict[str, Any], lib: dict[str, Any], real: dict[str, Any] 
     if real is not None:
         parts.append(
             f"Real text: {real['n']:,} chunks of the dev manuals embedded by the default "
-            f"embedder, {real['queries']} questions: IVF (nlist {real['nlist']}, nprobe "
-            f"{real['nprobe']}) recall@{K} **{real['recall']:.3f}**.")
+            f"embedder, {real['queries']} dev questions as queries, IVF with nlist "
+            f"{real['nlist']}: recall@{K} against exact " + ", ".join(
+                f"{r:.3f} at nprobe {p}" for p, r, _ in real["sweep"]) + "; the synthetic "
+            "mixture at the same size and settings: " + ", ".join(
+                f"{r:.3f}" for _, _, r in real["sweep"]) + ".")
     old = "—" if lib["old"] is None else fmt(lib["old"], 1)
     parts += [f"The library at {fmt(n, 0)} chunks (`Library.open` then one `search`, s; "
               f"dense index: {lib['kind']}):", table(
@@ -378,15 +376,15 @@ def main(argv: list[str] | None = None) -> int:
     common.BUILD.mkdir(exist_ok=True)
     work = Path(tempfile.mkdtemp(prefix="b6-", dir=common.BUILD))
     try:
+        real = None if args.no_real else real_text_recall(embedder, work)
+        print(f"b6: real text {real}", file=sys.stderr, flush=True)
         vectors = mixture(work / "vectors.npy", n, dim, seed=1)
-        d = dense(vectors, n, queries_like(n, args.queries, dim), args.hnsw_at)
-        print("b6: dense leg done", file=sys.stderr, flush=True)
+        d = dense(vectors, n, draw(args.queries, dim, 12345, n), args.hnsw_at)
+        print(f"b6: dense leg {d}", file=sys.stderr, flush=True)
         texts = zipf_texts(n, seed=2)
         index = d.pop("ivf")
         lib = library_side(work, texts, index, embedder, args.before_chunks)
-        del index, texts
-        print("b6: library done", file=sys.stderr, flush=True)
-        real = None if args.no_real else real_text_recall(embedder, work)
+        print(f"b6: library {lib}", file=sys.stderr, flush=True)
     finally:
         shutil.rmtree(work, ignore_errors=True)
     notes = ("Synthetic vectors and texts (module docstring of benchmarks/b6_scale.py); "

@@ -26,6 +26,30 @@ class ChunkSettings:
     chunk_overlap: int = 120
 
 
+OCR_LANGUAGES = ("auto", "en", "ko")
+# Where OCR_LANGUAGE_ENV is set (auto/en/ko), it overrides OcrSettings.language's default.
+OCR_LANGUAGE_ENV = "RAG_DESKTOP_OCR_LANGUAGE"
+
+
+@dataclass(frozen=True)
+class OcrSettings:
+    """OCR of pages without a text layer (library/ocr.py).
+
+    `language`: "auto" and "en" read with RapidOCR (its wheel's Chinese+English models), "ko"
+    with Tesseract's Korean data, which the OS must provide. `dpi`: the page render for OCR.
+    """
+
+    language: str = "auto"
+    dpi: int = 200
+    enabled: bool = True
+
+    @classmethod
+    def from_env(cls) -> OcrSettings:
+        """The defaults, with the language from $RAG_DESKTOP_OCR_LANGUAGE where it is valid."""
+        language = os.environ.get(OCR_LANGUAGE_ENV, "auto").strip().lower()
+        return cls(language=language if language in OCR_LANGUAGES else "auto")
+
+
 @dataclass(frozen=True)
 class RetrievalSettings:
     """Hybrid retrieval: k chunks, k_per_leg from each retriever, BM25 weight w (dense 1-w).

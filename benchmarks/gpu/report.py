@@ -44,6 +44,14 @@ def _interleaved(results: dict[str, list[tuple[str, dict[str, Any]]]]) -> list[s
     return rows
 
 
+def _servers(results: dict[str, list[tuple[str, dict[str, Any]]]]) -> list[str]:
+    """One row per model of the server-ARCH-i steps (server_bench)."""
+    by_arch: dict[str, list[dict[str, Any]]] = {}
+    for name, r in results.get("server", []):
+        by_arch.setdefault(name.split("-")[1], []).append(r)
+    return [tables.server_row(arch, rs) for arch, rs in by_arch.items()]
+
+
 def _table(intro: str, header: str, rows: list[str]) -> str:
     return f"{intro}\n\n{header}\n" + "\n".join(rows)
 
@@ -65,6 +73,11 @@ def render(job: Job, res: Path) -> str:
             parts.append(_table("The app's path (`benchmarks/gpu/app_llm_bench.py`), median "
                                 "(min–max):", tables.APP_HEADER,
                                 [tables.app_row(r) for _, r in results["app"]]))
+    if results.get("server"):
+        parts.append(_table("The app in-process (runner child) and through `python -m "
+                            "llama_cpp.server` on the same GPU (`benchmarks/gpu/server_bench.py`"
+                            "), rounds alternating; median (min–max) of every round:",
+                            tables.SERVER_HEADER, _servers(results)))
     if results.get("breakdown"):
         parts.append(_table("One process, one context (`decode_breakdown`), median tok/s:",
                             tables.BREAKDOWN_HEADER,

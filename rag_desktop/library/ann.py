@@ -42,7 +42,7 @@ class DenseIndexSettings:
 
     threshold: int = 200_000
     lists_per_root: float = 4.0
-    probe_share: int = 32
+    probe_share: int = 16
     min_probe: int = 16
     train_per_list: int = 40
     min_lists: int = 16

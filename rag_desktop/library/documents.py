@@ -11,7 +11,8 @@ from io import BytesIO
 from pathlib import Path
 from typing import Any
 
-from rag_desktop.config import ChunkSettings
+from rag_desktop.config import ChunkSettings, OcrSettings
+from rag_desktop.library.ocr import PageOcr, ocr_scanned_pages
 from rag_desktop.library.outline import page_sections, section_at
 from rag_desktop.library.pdftext import PageTexts
 from rag_desktop.progress import CancelToken, ProgressCallback, ProgressEvent
@@ -41,6 +42,8 @@ class Page:
     text: str
     section: str = ""
     headings: tuple[tuple[int, str], ...] = ()
+    # Set when the text was read by OCR from the page's picture (None: the PDF's text layer).
+    ocr: PageOcr | None = None
 
     def section_at(self, offset: int) -> str:
         """The section path in effect at `offset` of this page's text."""
@@ -203,12 +206,15 @@ def _page_labels(reader: Any) -> list[str | None]:
 
 
 def read_pdf(
-    path: Path, progress: ProgressCallback | None = None, cancel: CancelToken | None = None
+    path: Path, progress: ProgressCallback | None = None, cancel: CancelToken | None = None,
+    ocr: OcrSettings | None = None,
 ) -> list[Page]:
     """Read every page's cleaned text and section; raise DocumentError when no usable PDF.
 
-    Pages whose extraction fails are skipped (logged) and the rest are kept.
-    Reports stage "pages"; raises Cancelled when `cancel` is set.
+    Pages whose extraction fails are skipped (logged) and the rest are kept. A page with a
+    picture and no text layer is read by OCR (library/ocr.py; `ocr` defaults to
+    OcrSettings.from_env()). Reports stages "pages" and "ocr"; raises Cancelled when `cancel`
+    is set.
     """
     path = Path(path)
     check_file(path)
@@ -232,18 +238,31 @@ def read_pdf(
                 failure = exc
             if progress is not None:
                 progress(ProgressEvent("pages", index + 1, n_pages, path.name))
+        read, ocr_problem = ocr_scanned_pages(extractor, texts, ocr or OcrSettings.from_env(),
+                                              path.name, progress, cancel)
     if all(text is None for text in texts) and failure is not None:
         # Every page failed (e.g. a decompression bomb hit pypdf's limit): not a scan.
         raise DocumentError(path, f"no page's text can be extracted ({_describe(failure)})")
     if not any(texts):
-        raise DocumentError(
-            path, "no text layer (scanned?); OCR is not supported yet", "add a PDF with text"
-        )
+        raise _no_text(path, bool(read), ocr_problem)
+    texts = [clean_text(text) if index in read and text else text
+             for index, text in enumerate(texts)]
     sections = page_sections([text or "" for text in texts], outline)
     return [
-        Page(index + 1, labels[index], text, *sections[index])
+        Page(index + 1, labels[index], text, *sections[index], ocr=read.get(index))
         for index, text in enumerate(texts) if text is not None
     ]
+
+
+def _no_text(path: Path, ocr_ran: bool, ocr_problem: str | None) -> DocumentError:
+    """The error for a PDF without any text: why OCR did not help, and what to do."""
+    if ocr_problem is not None:
+        return DocumentError(path, "no text layer (scanned?), and it was not read", ocr_problem)
+    if ocr_ran:
+        return DocumentError(path, "no text layer (scanned?), and OCR found no text in it",
+                             "scan it again at 300 dpi or more (for Korean, OCR language ko)")
+    return DocumentError(path, "no text layer (scanned?) and no page picture to read with OCR",
+                         "add a PDF with text")
 
 
 def chunk_pages(

@@ -14,7 +14,7 @@ import numpy as np
 
 from rag_desktop.config import DEFAULT_EMBEDDING_MODEL, ChunkSettings, RetrievalSettings
 from rag_desktop.fsutil import file_sha256
-from rag_desktop.library import ann, readers
+from rag_desktop.library import ann, ocr, readers
 from rag_desktop.library.documents import (
     Chunk,
     DocumentError,
@@ -190,7 +190,7 @@ class Library:
         info = DocumentInfo(path.name, sha, str(path.resolve()), len(pages), len(chunks),
                             utc_now())
         with self._lock, self.store.transaction():
-            ids = self.store.insert_document(info, chunks)
+            ids = ocr.insert_document(self.store, info, chunks, pages)
             index = self.store.load_index()  # read from the file: already a copy to change
             index.add_with_ids(vectors, np.asarray(ids, dtype=np.int64))
             self.manifest = ann.commit(self.store, index, settings=self.dense_settings)

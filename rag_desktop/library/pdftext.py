@@ -76,6 +76,36 @@ class PageTexts:
             finally:
                 pdf_page.close()
 
+    def has_images(self, index: int) -> bool:
+        """Whether page `index` draws a picture (a scan's page does); False without pdfium."""
+        if self.pdf is None or index >= self.n_pages:
+            return False
+        import pypdfium2.raw as pdfium_c
+
+        with _PDFIUM_LOCK:
+            pdf_page = self.pdf[index]
+            try:
+                images = pdf_page.get_objects(filter=[pdfium_c.FPDF_PAGEOBJ_IMAGE], max_depth=3)
+                return next(iter(images), None) is not None
+            finally:
+                pdf_page.close()
+
+    def render(self, index: int, dpi: int) -> Any:
+        """Page `index` as a PIL image at `dpi`, grey (OCR's input); needs pdfium."""
+        if self.pdf is None:
+            raise RuntimeError("pdfium cannot open this PDF, so its pages cannot be rendered")
+        check_images(self.reader.pages[index])
+        with _PDFIUM_LOCK:
+            pdf_page = self.pdf[index]
+            try:
+                bitmap = pdf_page.render(scale=dpi / 72, grayscale=True)
+                try:
+                    return bitmap.to_pil().copy()  # its own pixels: the bitmap is freed
+                finally:
+                    bitmap.close()
+            finally:
+                pdf_page.close()
+
 
 def check_streams(page: Any, checked: set[int]) -> None:
     """Decode with pypdf the page's content, forms and fonts; raises at pypdf's size limit.
@@ -106,6 +136,28 @@ def check_streams(page: Any, checked: set[int]) -> None:
                     raise
                 except Exception:
                     log.debug("pypdf cannot decode a resource; pdfium may", exc_info=True)
+
+
+def check_images(page: Any) -> None:
+    """Decode the page's pictures with pypdf first: a picture bomb stops at its limit.
+
+    pdfium decodes a picture whole to render it and has no limit of its own.
+    """
+    pending: list[Any] = [page.get("/Resources")]
+    seen: set[int] = set()  # a form that draws itself must not loop
+    while pending:
+        resources = _resolve(pending.pop())
+        group: Any = _resolve(resources.get("/XObject")) if hasattr(resources, "get") else {}
+        for ref in group.values() if hasattr(group, "values") else ():
+            key = getattr(ref, "idnum", None)
+            if key is not None and key in seen:
+                continue
+            seen.add(key if key is not None else -1)
+            obj = _resolve(ref)
+            if obj.get("/Subtype") == "/Image":
+                obj.get_data()
+            elif obj.get("/Subtype") == "/Form":
+                pending.append(obj.get("/Resources"))
 
 
 def _check_object(ref: Any, checked: set[int]) -> list[Any]:

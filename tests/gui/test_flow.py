@@ -120,7 +120,7 @@ def test_sources_show_right_page_and_click_opens_it(window: MainWindow, qtbot: A
     qtbot.waitUntil(lambda: panel.pdf.path is not None, timeout=5000)
     assert panel.pdf.document.pageCount() == 73
     assert panel.pdf.current_page() == EXPECTED_PAGE
-    assert f"page {EXPECTED_PAGE}" in panel.pdf.title.text()
+    assert f"(PDF p. {EXPECTED_PAGE} of 73)" in panel.pdf.title.text()  # printed label first
 
 
 def test_cancel_the_ingest_not_the_question(window: MainWindow, qtbot: Any,

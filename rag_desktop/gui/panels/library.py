@@ -29,10 +29,13 @@ from rag_desktop.gui.table_models import Column, RecordTableModel
 from rag_desktop.progress import ProgressEvent
 
 # Share of one file's progress bar that each ingestion stage fills (pages parse fast).
-STAGE_SHARE = {"pages": (0.0, 0.3), "chunks": (0.3, 0.95), "saving": (0.95, 1.0)}
+# OCR shares the page-reading slice: it happens while a document's pages are read.
+STAGE_SHARE = {"pages": (0.0, 0.3), "ocr": (0.0, 0.3), "chunks": (0.3, 0.95),
+               "saving": (0.95, 1.0)}
 # What each ingestion stage is called on the progress line.
 STAGE_NAMES = {
     "pages": QT_TRANSLATE_NOOP("LibraryPanel", "Reading pages"),
+    "ocr": QT_TRANSLATE_NOOP("LibraryPanel", "Reading scanned pages (OCR)"),
     "chunks": QT_TRANSLATE_NOOP("LibraryPanel", "Embedding chunks"),
     "saving": QT_TRANSLATE_NOOP("LibraryPanel", "Saving"),
     "files": QT_TRANSLATE_NOOP("LibraryPanel", "Files"),

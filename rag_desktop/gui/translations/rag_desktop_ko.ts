@@ -787,6 +787,10 @@
             <translation>페이지 읽는 중</translation>
         </message>
         <message>
+            <source>Reading scanned pages (OCR)</source>
+            <translation>스캔한 페이지 읽는 중(OCR)</translation>
+        </message>
+        <message>
             <source>Embedding chunks</source>
             <translation>청크 임베딩 중</translation>
         </message>
