@@ -24,7 +24,7 @@ def test_jobs_table_is_well_formed() -> None:
         assert job.about
         for step in job.steps:
             assert importlib.util.find_spec(step.module) is not None, step.module
-            assert step.kind in ("raw", "app", "breakdown", "profile", "model")
+            assert step.kind in ("raw", "app", "breakdown", "profile", "model", "server")
             assert step.kind == "model" or "{out}" in step.args, step.name
             # A step that quantizes needs the CUDA build; only a model step may run without it.
             assert step.needs_llama or step.kind == "model"

@@ -96,7 +96,7 @@ def _machine(job: Job, res: Path, meta: dict[str, Any]) -> dict[str, Any]:
     version and GPU offload are known), else as the harness recorded it at the start."""
     for step in job.steps:
         path = res / f"{step.name}.json"
-        if step.kind in ("raw", "profile") and path.is_file():
+        if step.kind in ("raw", "profile", "server") and path.is_file():
             machine = json.loads(path.read_text()).get("machine")
             if machine and machine.get("llama_cpp_python"):
                 return dict(machine)

@@ -22,12 +22,14 @@ This parent never imports llama_cpp: the runner child and the server process do,
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import socket
 import statistics
 import subprocess
 import sys
 import time
+from importlib import metadata
 from pathlib import Path
 from typing import Any
 
@@ -87,8 +89,9 @@ def local_round(llm: Any, messages: list[dict[str, str]], settings: Any) -> dict
     rendered = llm.render(messages)
     rendered.stop = [NEVER + s for s in rendered.stop]
     t0, t_first, t_last, pieces = _timed(llm, rendered, settings)
-    row = _row(llm.last_stats.completion_tokens, pieces, t0, t_first, t_last)
-    return {**row, "prompt_tokens": rendered.n_tokens}
+    stats = llm.last_stats
+    row = _row(stats.completion_tokens, pieces, t0, t_first, t_last)
+    return {**row, "finish_reason": stats.finish_reason, "prompt_tokens": rendered.n_tokens}
 
 
 def server_round(srv: Any, messages: list[dict[str, str]], settings: Any) -> dict[str, Any]:
@@ -159,7 +162,17 @@ def run(path: Path, n_gpu_layers: int, n_threads: int | None, repeats: int, gen:
             "local_load_s": local_load, "server_start_s": server_up, "server_flags": flags,
             "gen_tokens": gen, **sides,
             "summary": {side: _summary(rows) for side, rows in sides.items()},
-            "machine": describe_machine(probe_llama=False)}
+            "machine": _machine(info.n_gpu_layers)}
+
+
+def _machine(n_gpu_layers: int) -> dict[str, Any]:
+    """The machine, with llama-cpp-python's version read from its metadata (importing it here
+    could crash a CUDA build: the harness README) and offload as the runner reported it."""
+    machine = describe_machine(probe_llama=False)
+    with contextlib.suppress(metadata.PackageNotFoundError):
+        machine["llama_cpp_python"] = metadata.version("llama_cpp_python")
+    machine["gpu_offload"] = n_gpu_layers > 0
+    return machine
 
 
 def main(argv: list[str] | None = None) -> int:
