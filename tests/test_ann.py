@@ -16,8 +16,9 @@ from rag_desktop.library.textindex import tokenize
 
 # Small enough that a library of two 12-page PDFs crosses the threshold; every list is probed.
 SMALL = ann.DenseIndexSettings(threshold=20, min_lists=2, train_per_list=4)
-WORDS = ("printer driver paper margin scanner glass cartridge firmware wireless button tray "
-         "toner duplex colour resolution queue network cable update install").split()
+WORDS = ["printer", "driver", "paper", "margin", "scanner", "glass", "cartridge", "firmware",
+         "wireless", "button", "tray", "toner", "duplex", "colour", "resolution", "queue",
+         "network", "cable", "update", "install"]
 
 
 def clustered(n: int, dim: int, seed: int, centers: int = 40) -> np.ndarray:

@@ -13,6 +13,7 @@ from rag_desktop.library.textindex import Tokenizer, tokenize
 
 # rank_bm25's BM25Okapi defaults.
 K1, B, EPSILON = 1.5, 0.75, 0.25
+WEIGHT_CACHE = 8_000_000  # postings whose tf part is kept (8 bytes each: 64 MB)
 
 
 def okapi_idf(doc_freq: np.ndarray, corpus_size: int) -> np.ndarray:
@@ -63,6 +64,7 @@ class BM25Leg:
         self.idf = okapi_idf(np.diff(postings.ptr), self.corpus_size)
         self.position = RowLookup(postings.chunk_ids)
         self._memo: dict[str, np.ndarray] = {}
+        self._weights: dict[int, np.ndarray] = {}
         self._reference: Any = None
 
     @classmethod
@@ -99,16 +101,28 @@ class BM25Leg:
         at 100k chunks, docs/performance.md); chunks without the term add 0.
         """
         score = np.zeros(self.corpus_size)
-        doc_len = self.postings.doc_len
         for term in terms:
             at = self.postings.term_id(term)
-            if at is None:
-                continue
+            if at is not None:
+                score[self.postings.postings(at)[0]] += self.idf[at] * self._tf_part(at)
+        return score
+
+    def _tf_part(self, at: int) -> np.ndarray:
+        """tf (k1 + 1) / (tf + k1 (1 - b + b dl / avgdl)) of each of a term's postings.
+
+        Kept for recent terms (up to WEIGHT_CACHE entries in all): a common word's postings
+        cover most of a million chunks, and this is most of the work of scoring it.
+        """
+        cached = self._weights.pop(at, None)
+        if cached is None:
             rows, tf_small = self.postings.postings(at)
             tf = tf_small.astype(np.float64)
-            norm = K1 * (1 - B + B * doc_len[rows] / self.avgdl)
-            score[rows] += self.idf[at] * (tf * (K1 + 1) / (tf + norm))
-        return score
+            norm = K1 * (1 - B + B * self.postings.doc_len[rows] / self.avgdl)
+            cached = tf * (K1 + 1) / (tf + norm)
+        self._weights[at] = cached  # last used last: the first entries are the oldest
+        while sum(w.size for w in self._weights.values()) > WEIGHT_CACHE and len(self._weights) > 1:
+            self._weights.pop(next(iter(self._weights)))
+        return cached
 
     def top_rows(self, scores: np.ndarray, k: int) -> np.ndarray:
         """The rows of the top k non-zero scores, best first, ties in row order.

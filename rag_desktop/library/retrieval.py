@@ -29,9 +29,13 @@ class DenseLeg:
     """The semantic leg: FAISS inner product (cosine on normalised vectors) to the query."""
 
     def __init__(self, index: Any, embedder: Any, k: int = 20,
-                 memo: dict[str, np.ndarray] | None = None) -> None:
+                 memo: dict[str, np.ndarray] | None = None,
+                 hits: dict[str, tuple[int, list[int], list[float]]] | None = None) -> None:
         self.index, self.embedder, self.k = index, embedder, k
         self._memo: dict[str, np.ndarray] = {} if memo is None else memo
+        # The last query's widest search: a search asks the leg for k, then for its top 1
+        # twice (seats, the gate); an approximate index probes the same lists for both.
+        self._hits = {} if hits is None else hits
 
     def vector(self, query: str) -> np.ndarray:
         """The query's embedding (memoised, so scoring hits does not embed it again)."""
@@ -46,6 +50,9 @@ class DenseLeg:
         n = min(n, int(self.index.ntotal))
         if n <= 0:
             return [], []
+        done = self._hits.get(query)
+        if done is not None and done[0] >= n:
+            return done[1][:n], done[2][:n]
         # One query on one thread: OpenMP's spin-waits made a 10k search 100x slower while other
         # processes held the cores (docs/performance.md, retrieval latency).
         threads = faiss.omp_get_max_threads()
@@ -55,7 +62,9 @@ class DenseLeg:
         finally:
             faiss.omp_set_num_threads(threads)
         kept = [(int(i), float(s)) for i, s in zip(ids[0], scores[0], strict=True) if i >= 0]
-        return [i for i, _ in kept], [s for _, s in kept]
+        self._hits.clear()
+        self._hits[query] = (n, [i for i, _ in kept], [s for _, s in kept])
+        return list(self._hits[query][1]), list(self._hits[query][2])
 
     def top_ids(self, query: str) -> list[int]:
         """The chunk ids of the k nearest chunks, best first."""
@@ -177,6 +186,7 @@ class SearchState:
         self.position = (self.keyword.position if self.keyword is not None
                          else RowLookup(np.zeros(0, dtype=np.int64)))
         self._vectors: dict[str, np.ndarray] = {}  # the last query's embedding, for every leg
+        self._hits: dict[str, tuple[int, list[int], list[float]]] = {}  # and its dense hits
         self._has_hangul: bool | None = None
 
     @property
@@ -192,7 +202,7 @@ class SearchState:
 
     def _dense_leg(self, embedder: Embedder, k: int) -> DenseLeg:
         """The dense leg, sharing this state's memo so a query is embedded once."""
-        return DenseLeg(self.index, embedder, k, self._vectors)
+        return DenseLeg(self.index, embedder, k, self._vectors, self._hits)
 
     def search(self, query: str, embedder: Embedder, n: int, bm25_weight: float,
                k_per_leg: int, fusion: str = "rrf", rrf_c: int = 60) -> list[Scored]:
@@ -202,6 +212,7 @@ class SearchState:
         self.keyword.k = k_per_leg
         if query not in self._vectors:
             self._vectors.clear()
+            self._hits.clear()
         dense = self._dense_leg(embedder, k_per_leg)
         if fusion == "convex":
             ids, fused = self._convex(query, dense, bm25_weight)
