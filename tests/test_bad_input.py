@@ -76,12 +76,13 @@ def home(tmp_path_factory: pytest.TempPathFactory, embedder) -> Path:  # type: i
 def _library_state(home: Path, embedder) -> tuple[dict[str, str], list, list]:  # type: ignore[no-untyped-def]
     """Every file's sha256, the documents, and a search's (file, page, text) ranking."""
     lib_dir = home / "libraries" / "default"
-    files = {p.name: hashlib.sha256(p.read_bytes()).hexdigest()
-             for p in sorted(lib_dir.iterdir()) if p.is_file()}
     with Library.open(lib_dir, embedder) as lib:
         hits = [(h.chunk.file, h.chunk.page, h.chunk.text)
                 for h in lib.search("how long to press pulse for ice", k=2).hits]
         docs = lib.documents()
+    # Hashed after the search: its first run saves the BM25 postings (a cache of the chunks).
+    files = {p.name: hashlib.sha256(p.read_bytes()).hexdigest()
+             for p in sorted(lib_dir.iterdir()) if p.is_file()}
     return files, docs, hits
 
 
