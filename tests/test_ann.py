@@ -204,3 +204,18 @@ def test_a_library_saves_postings_and_updates_them_by_generation(
         file.unlink()
     with Library.open(path, embedder) as lib:
         assert search_all(lib) == incremental and built[-1] == lib.chunk_count()
+
+
+def test_the_cli_switches_the_dense_index_without_re_embedding(
+        tmp_path: Path, pdf_factory: Any, embedder: Any,
+        capsys: pytest.CaptureFixture[str]) -> None:
+    from rag_desktop.cli.main import main
+
+    with Library.open(tmp_path / "lib", embedder) as lib:
+        lib.add_pdf(pdf_factory("a.pdf", pages(1, 3)))
+        vectors = lib.store.load_index().ntotal
+    assert main(["reindex", "--library", str(tmp_path / "lib"), "--dense-index", "exact"]) == 0
+    assert "dense index exact (flat now)" in capsys.readouterr().out
+    with Library.open(tmp_path / "lib") as again:
+        assert again.manifest.dense_index == ann.EXACT
+        assert again.store.load_index().ntotal == vectors  # the same vectors, not re-embedded

@@ -85,6 +85,9 @@ def build_parser(h: dict[str, Any]) -> argparse.ArgumentParser:
     p = _add(sub, "reindex", h["cmd_reindex"], "rebuild a library's vectors with another model")
     _library(p)
     p.add_argument("--embedding-model", default=config.DEFAULT_EMBEDDING_MODEL, metavar="ID")
+    p.add_argument("--dense-index", choices=["auto", "exact", "ivf"],
+                   help="only switch the dense index (no re-embedding): 'auto' (exact up to "
+                        "200k chunks, then IVF), 'exact' or 'ivf'")
     p = _add(sub, "check", h["cmd_check"], "check a library's integrity (and repair it)")
     _library(p)
     p.add_argument("--repair", action="store_true")

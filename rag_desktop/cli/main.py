@@ -273,6 +273,10 @@ def cmd_reindex(args: argparse.Namespace) -> int:
     path = library_dir(args)
     lib = Library.open(path, embedder=None, create=False)
     try:
+        if args.dense_index:
+            lib.set_dense_index(args.dense_index)
+            print(f"{path}: dense index {args.dense_index} ({lib.manifest.dense_kind} now)")
+            return 0
         with ProgressBar() as bar:
             lib.reindex(get_embedder(args.embedding_model), bar)
     finally:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -92,6 +93,8 @@ def test_ask_panel_renders_answer(qtbot: Any) -> None:
     panel.show_answer(answer(), 0.9123)
     assert panel.sources.rowCount() == 2
     assert "cosine to reference <b>0.912</b>" in metrics_text(answer(), 0.9123)
+    assert "server cut the prompt" not in metrics_text(answer(), None)
+    assert "server cut the prompt" in metrics_text(replace(answer(), truncated=True), None)
     assert panel.ask_btn.isEnabled()
     with qtbot.waitSignal(panel.ask_requested) as blocker:
         panel.question.setPlainText("Q?")

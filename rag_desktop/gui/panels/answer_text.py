@@ -93,4 +93,7 @@ def metrics_text(answer: Any, cosine: float | None, grounding: Grounding | None 
     if answer.dropped_chunks:
         parts.append(translate("AnswerText", "{n} chunk(s) left out to fit the context").format(
             n=answer.dropped_chunks))
+    if getattr(answer, "truncated", False):
+        parts.append(translate("AnswerText", "<b>⚠ the server cut the prompt</b>: it counted "
+                               "fewer tokens than were sent, so some passages went unread"))
     return " · ".join(parts)

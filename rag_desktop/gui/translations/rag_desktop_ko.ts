@@ -160,6 +160,10 @@
             <source>{n} chunk(s) left out to fit the context</source>
             <translation>컨텍스트에 맞추려고 청크 {n}개를 뺐습니다</translation>
         </message>
+        <message>
+            <source>&lt;b&gt;⚠ the server cut the prompt&lt;/b&gt;: it counted fewer tokens than were sent, so some passages went unread</source>
+            <translation>&lt;b&gt;⚠ 서버가 프롬프트를 잘랐습니다&lt;/b&gt;: 보낸 것보다 적은 토큰을 셌으므로 일부 구절을 읽지 않았습니다</translation>
+        </message>
     </context>
     <context>
         <name>AskPanel</name>
