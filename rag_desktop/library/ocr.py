@@ -138,6 +138,10 @@ def _page_ocr(lines: list[list[tuple[str, float]]], engine: str) -> PageOcr:
     return PageOcr(text, round(confidence, 4), engine)
 
 
+def _read_text(path: Path) -> str:
+    return path.read_text(encoding="utf-8", errors="replace") if path.is_file() else ""
+
+
 def tesseract_languages() -> set[str]:
     """The languages the installed `tesseract` reads (empty without tesseract)."""
     exe = shutil.which("tesseract")
@@ -158,11 +162,19 @@ def tesseract_engine(language: str = "kor") -> OcrEngine:
 
     def read(image: Any) -> PageOcr:
         with tempfile.TemporaryDirectory() as tmp:
-            png = Path(tmp) / "page.png"
+            png, base = Path(tmp) / "page.png", Path(tmp) / "out"
             image.save(png)
-            out = subprocess.run([exe, str(png), "stdout", "-l", f"{language}+eng", "tsv"],
-                                 capture_output=True, text=True, timeout=_TESSERACT_TIMEOUT_S)
-        return _page_ocr(parse_tsv(out.stdout), "tesseract")
+            # --psm 6 reads the page as one block of text: the automatic layout analysis broke
+            # a scanned Korean page into fragments and lost words ("식초" among them). One run
+            # writes the text (its word spacing is right; the TSV's Korean words are syllables)
+            # and the TSV (the confidences).
+            subprocess.run([exe, str(png), str(base), "-l", f"{language}+eng", "--psm", "6",
+                            "txt", "tsv"], capture_output=True, timeout=_TESSERACT_TIMEOUT_S)
+            text = _read_text(base.with_suffix(".txt"))
+            scored = _page_ocr(parse_tsv(_read_text(base.with_suffix(".tsv"))), "tesseract")
+        lines = [" ".join(line.split()) for line in text.splitlines()]
+        return PageOcr("\n".join(line for line in lines if line), scored.confidence,
+                       "tesseract")
 
     return read
 
