@@ -9,10 +9,7 @@ check, and the same lifting of the offline switch for that one request.
 
 from __future__ import annotations
 
-import contextlib
-import os
 import shutil
-import tempfile
 import threading
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -21,7 +18,7 @@ from urllib.parse import urlsplit
 from PySide6.QtCore import QObject, Signal
 
 from rag_desktop import config
-from rag_desktop.fsutil import TEMP_SUFFIX, fsync_dir, temp_name_prefix
+from rag_desktop.fsutil import atomic_writer
 from rag_desktop.gui.files import normal_permissions
 from rag_desktop.progress import CancelToken, ProgressCallback, ProgressEvent
 
@@ -81,25 +78,13 @@ def add_local_gguf(source: Path, progress: ProgressCallback, cancel: CancelToken
 def _copy(source: Path, target: Path, size: int, progress: ProgressCallback,
           cancel: CancelToken) -> None:
     """Copy in blocks with progress and cancel checks; temp file, fsync, rename, fsync dir."""
-    fd, tmp_name = tempfile.mkstemp(prefix=temp_name_prefix(target), suffix=TEMP_SUFFIX,
-                                    dir=target.parent)
-    tmp = Path(tmp_name)
-    try:
-        with open(source, "rb") as src, os.fdopen(fd, "wb") as dst:
-            done = 0
-            for block in iter(lambda: src.read(COPY_BLOCK), b""):
-                cancel.raise_if_cancelled()
-                dst.write(block)
-                done += len(block)
-                progress(ProgressEvent("copy", done, size, target.name))
-            dst.flush()
-            os.fsync(dst.fileno())
-        os.replace(tmp, target)
-    except BaseException:
-        with contextlib.suppress(OSError):
-            tmp.unlink()
-        raise
-    fsync_dir(target.parent)
+    with open(source, "rb") as src, atomic_writer(target) as dst:
+        done = 0
+        for block in iter(lambda: src.read(COPY_BLOCK), b""):
+            cancel.raise_if_cancelled()
+            dst.write(block)
+            done += len(block)
+            progress(ProgressEvent("copy", done, size, target.name))
     normal_permissions([target])  # a model file like any other, not the temp file's 0600
 
 

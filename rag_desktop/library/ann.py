@@ -11,10 +11,7 @@ streamed, so no second copy of the index is held as bytes.
 
 from __future__ import annotations
 
-import contextlib
 import math
-import os
-import tempfile
 from collections.abc import Iterator
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -22,7 +19,7 @@ from typing import Any
 
 import numpy as np
 
-from rag_desktop.fsutil import TEMP_SUFFIX, fsync_dir, temp_name_prefix
+from rag_desktop.fsutil import atomic_writer
 
 AUTO, EXACT, IVF = "auto", "exact", "ivf"
 MODES = (AUTO, EXACT, IVF)
@@ -199,20 +196,10 @@ def write_index(path: Path, index: Any) -> None:
     """
     import faiss
 
-    fd, tmp = tempfile.mkstemp(prefix=temp_name_prefix(path), suffix=TEMP_SUFFIX, dir=path.parent)
-    try:
-        with os.fdopen(fd, "wb") as handle:
-            writer = faiss.PyCallbackIOWriter(handle.write)  # type: ignore[attr-defined]
-            faiss.write_index(index, writer)
-            del writer  # flushes its buffer into handle
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        with contextlib.suppress(OSError):
-            os.unlink(tmp)
-        raise
-    fsync_dir(path.parent)
+    with atomic_writer(path) as handle:
+        writer = faiss.PyCallbackIOWriter(handle.write)  # type: ignore[attr-defined]
+        faiss.write_index(index, writer)
+        del writer  # flushes its buffer into handle
 
 
 def read_index(path: Path) -> Any:

@@ -11,10 +11,8 @@ from __future__ import annotations
 
 import contextlib
 import logging
-import os
 import re
 import sqlite3
-import tempfile
 from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -22,7 +20,7 @@ from pathlib import Path
 
 import numpy as np
 
-from rag_desktop.fsutil import TEMP_SUFFIX, fsync_dir, temp_name_prefix
+from rag_desktop.fsutil import atomic_writer
 from rag_desktop.library.textindex import Tokenizer, stem
 
 log = logging.getLogger(__name__)
@@ -204,21 +202,11 @@ def save(path: Path, postings: Postings, key: str) -> None:
     vocab, vocab_off = _blob(postings.vocab)
     stems, stem_off = _blob(postings.stems)
     key_bytes = np.frombuffer(key.encode("utf-8"), dtype=np.uint8)
-    fd, tmp = tempfile.mkstemp(prefix=temp_name_prefix(path), suffix=TEMP_SUFFIX, dir=path.parent)
-    try:
-        with os.fdopen(fd, "wb") as handle:
-            np.savez(handle, format=np.asarray([_FORMAT]), key=key_bytes, vocab=vocab,
-                     vocab_off=vocab_off, stems=stems, stem_off=stem_off, ptr=postings.ptr,
-                     rows=postings.rows, tf=postings.tf, doc_len=postings.doc_len,
-                     chunk_ids=postings.chunk_ids, doc_keys=postings.doc_keys)
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        with contextlib.suppress(OSError):
-            os.unlink(tmp)
-        raise
-    fsync_dir(path.parent)
+    with atomic_writer(path) as handle:
+        np.savez(handle, format=np.asarray([_FORMAT]), key=key_bytes, vocab=vocab,
+                 vocab_off=vocab_off, stems=stems, stem_off=stem_off, ptr=postings.ptr,
+                 rows=postings.rows, tf=postings.tf, doc_len=postings.doc_len,
+                 chunk_ids=postings.chunk_ids, doc_keys=postings.doc_keys)
 
 
 def load(path: Path, key: str) -> Postings | None:
