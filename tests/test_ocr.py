@@ -9,13 +9,14 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+# The OCR engine is in the dev extra (`make setup` installs it): its absence is a failure here.
+import rapidocr_onnxruntime  # noqa: F401
+
 from rag_desktop.config import OcrSettings
 from rag_desktop.library import ocr
 from rag_desktop.library.documents import DocumentError, read_pdf
 from rag_desktop.progress import Cancelled, CancelToken, ProgressEvent
 from tests.pdfs import nanum_font
-
-pytest.importorskip("rapidocr_onnxruntime")
 
 DESCALE = ["Descaling: fill the kettle with white", "vinegar and boil it for fifteen minutes."]
 FILTER = ["Filter: rinse the charcoal filter under", "cold water once every month."]
