@@ -5,7 +5,7 @@ embedder), which this shared 2-core machine cannot pay 10 times a test run. So t
 children of a small fork server: it imports everything once (and runs no torch op, so fork
 breaks no thread pool), then each child runs the unmodified `rag_desktop.cli.main.main(argv)` in
 its own session, exactly as the console script does, and is SIGKILLed with its whole process
-group (the model runner too). The server runs under the network guard of tests/badinput.py.
+group (the model runner too). The server runs under the network guard of tests/guard.py.
 
 After every kill: the library opens, `check` finds nothing, no temp file is left, and the
 library equals its state before or after the interrupted document. An interrupted `eval`

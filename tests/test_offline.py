@@ -1,7 +1,7 @@
 """Offline guarantee (issue #6, part 4): ingest, ask and eval never open a network connection.
 
 This process is guarded by patching socket.connect/connect_ex and getaddrinfo (loopback and
-AF_UNIX only); the model-runner child is guarded by the sitecustomize.py of tests/badinput.py,
+AF_UNIX only); the model-runner child is guarded by the sitecustomize.py of tests/guard.py,
 put on its PYTHONPATH. `models pull` against a local HTTP server is in test_download.py.
 """
 
