@@ -1,8 +1,9 @@
 """The bad-input corpus (issue #6), generated on demand, and the guarded CLI runner.
 
 Broken PDFs, GGUFs and question files are written into a tmp folder, so tests/data/bad/ holds
-no binaries. `run_cli` runs `rag-desktop` as a user would, in a subprocess whose every socket
-is guarded (only loopback and AF_UNIX) and that reports its peak RSS.
+no binaries. `run_cli` (tests/guard.py, re-exported here) runs `rag-desktop` as a user would,
+in a subprocess whose every socket is guarded (only loopback and AF_UNIX) and that reports its
+peak RSS.
 """
 
 from __future__ import annotations
