@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import json
 import logging
+import threading
 from collections.abc import Callable
 from datetime import datetime
 from pathlib import Path
@@ -90,6 +91,9 @@ class Engine(QObject, ChatJobs):
         self.params = params
         self._make_session = session_factory or _create_session
         self._warm_requested.connect(self.warm_search, Qt.ConnectionType.QueuedConnection)
+        # Set once the open library's query embedder is loaded (the load holds the GIL for a
+        # moment: tests that time the GUI thread wait for it, as a user's first minute does).
+        self.warmed = threading.Event()
         self._session: Session | None = None
         self._chosen: str | None = None  # the model the user chose (reloaded when lost)
         self._shown: ModelInfo | None = None  # the model state the GUI was last told
@@ -169,6 +173,7 @@ class Engine(QObject, ChatJobs):
         # The search indexes now, the query embedder after the jobs queued meanwhile (the
         # start's model load): a restart is usable sooner (worker_setup.warm_library).
         library.prepare_search()
+        self.warmed.clear()
         self._warm_requested.emit()
 
     @Slot()
@@ -179,6 +184,7 @@ class Engine(QObject, ChatJobs):
                 warm_library(self._session.library)
             except Exception:  # the first question will meet the same error, and show it
                 log.exception("warming up the library failed")
+        self.warmed.set()
 
     @as_job
     def add_pdfs(self, job: Job, paths: list[str]) -> None:

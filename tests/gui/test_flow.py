@@ -58,8 +58,8 @@ def drop(widget: Any, paths: list[Path]) -> None:
 def test_drop_pdf_ingests_to_100_percent(window: MainWindow, qtbot: Any, tmp_path: Path) -> None:
     broken = tmp_path / "broken.pdf"
     broken.write_bytes(b"%PDF-1.4 this is not really a pdf")
-    qtbot.waitUntil(lambda: window.library_path is not None and not window.client.working_on,
-                    timeout=60000)
+    qtbot.waitUntil(lambda: window.library_path is not None and not window.client.working_on
+                    and window.client.engine.warmed.is_set(), timeout=60000)
     seen: list[int] = []
     window.library_panel.progress.valueChanged.connect(seen.append)
     probe = GapProbe().start()
