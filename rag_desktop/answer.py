@@ -86,6 +86,9 @@ class Answer:
     dropped_turns: int = 0
     # A server read fewer prompt tokens than were sent: it cut the prompt (llm/server.py).
     truncated: bool = False
+    # Asked while documents were being added (OCR can take minutes): (pages searched, pages once
+    # they are in); None when every page was searchable.
+    coverage: tuple[int, int] | None = None
 
     @property
     def is_refused(self) -> bool:
@@ -100,7 +103,8 @@ class Answer:
                "timings": self.timings.to_json(), "stopped": self.stopped,
                "cache_hit": self.cache_hit, "refused": self.is_refused,
                "grounded": self.grounded, "dropped_turns": self.dropped_turns,
-               "truncated": self.truncated}
+               "truncated": self.truncated,
+               "coverage": list(self.coverage) if self.coverage else None}
         if self.original_timings is not None:
             out["original_timings"] = self.original_timings.to_json()
         return out
@@ -135,4 +139,15 @@ def answer_from_json(d: dict[str, Any]) -> Answer:
         original_timings=Timings(**orig) if orig else None,
         refused=d.get("refused", False), grounded=d.get("grounded"),
         dropped_turns=d.get("dropped_turns", 0), truncated=d.get("truncated", False),
+        coverage=(int(d["coverage"][0]), int(d["coverage"][1])) if d.get("coverage") else None,
     )
+
+
+def coverage_note(answer: Answer) -> str:
+    """'answered from 180 of 240 pages (…)' for an answer asked while documents were being
+    added; "" otherwise."""
+    if answer.coverage is None:
+        return ""
+    searched, total = answer.coverage
+    return (f"answered from {searched} of {total} pages: {total - searched} are still being "
+            "added (ask again when the ingestion ends)")

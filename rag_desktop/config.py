@@ -44,6 +44,13 @@ class OcrSettings:
     enabled: bool = True
 
     @classmethod
+    def from_choice(cls, choice: str) -> OcrSettings:
+        """A settings choice: "auto", "en", "ko", or "off" (scanned pages are not read)."""
+        if choice == "off":
+            return cls(enabled=False)
+        return cls(language=choice if choice in OCR_LANGUAGES else "auto")
+
+    @classmethod
     def from_env(cls) -> OcrSettings:
         """The defaults, with the language from $RAG_DESKTOP_OCR_LANGUAGE where it is valid."""
         language = os.environ.get(OCR_LANGUAGE_ENV, "auto").strip().lower()

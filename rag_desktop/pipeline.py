@@ -183,10 +183,13 @@ class Pipeline:
                                      one_chunk_per_page=retrieval.one_chunk_per_page,
                                      leg_seats=retrieval.leg_seats)
         sources = merge_sources([Source.from_hit(h) for h in result.hits], previous, retrieval.k)
+        searched, total = self.library.page_coverage()
+        coverage = (searched, total) if total > searched else None
         if on_sources is not None:
             on_sources(list(sources))
         if retrieval.gate and not self._relevant(result, gate_query, retrieval):
-            return self._refuse(question, sources, result.retrieval_s, t0, on_token)
+            refusal = self._refuse(question, sources, result.retrieval_s, t0, on_token)
+            return replace(refusal, coverage=coverage)
         rendered, dropped, dropped_turns = self._budgeted(question, sources, history)
         text, first, t_send = [], None, time.perf_counter()
         for piece in self.llm.stream(rendered, self.generation, cancel):
@@ -202,9 +205,9 @@ class Pipeline:
         share = grounded(answer_text, [s.text for s in cited]).share
         answer = Answer(question, answer_text, cited, model, timings, dropped,
                         stats.stopped, grounded=share, dropped_turns=dropped_turns,
-                        truncated=stats.truncated)
-        if cache_key is not None and self.cache is not None and not (answer.stopped
-                                                                     or answer.truncated):
+                        truncated=stats.truncated, coverage=coverage)
+        if cache_key is not None and self.cache is not None and not (
+                answer.stopped or answer.truncated or answer.coverage):
             self.cache.put(cache_key, answer)
         return answer
 

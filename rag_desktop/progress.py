@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import threading
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -27,6 +28,31 @@ class ProgressEvent:
 
 
 ProgressCallback = Callable[[ProgressEvent], None]
+
+
+class StageRate:
+    """Units per second and seconds left of the current stage, from this run's events only.
+
+    The stage's first event is the base, so the pages a resumed OCR kept from before (its
+    first event's `done`) do not make the rate look fast. `clock` is injectable for tests.
+    """
+
+    def __init__(self, clock: Callable[[], float] = time.monotonic) -> None:
+        self._clock = clock
+        self._base: tuple[str, int, float] | None = None
+
+    def update(self, event: ProgressEvent) -> tuple[float, float] | None:
+        """(units per second, seconds left) after `event`; None until there is a rate."""
+        now = self._clock()
+        base = self._base
+        if base is None or base[0] != event.stage or event.done < base[1]:
+            self._base = (event.stage, event.done, now)
+            return None
+        done, seconds = event.done - base[1], now - base[2]
+        if done <= 0 or seconds <= 0:
+            return None
+        rate = done / seconds
+        return rate, max(0, event.total - event.done) / rate
 
 
 def no_progress(event: ProgressEvent) -> None:

@@ -16,7 +16,12 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from rag_desktop import config
-from rag_desktop.config import ConversationSettings, GenerationSettings, RetrievalSettings
+from rag_desktop.config import (
+    ConversationSettings,
+    GenerationSettings,
+    OcrSettings,
+    RetrievalSettings,
+)
 
 if TYPE_CHECKING:
     from rag_desktop.cache import AnswerCache
@@ -47,6 +52,7 @@ class Session:
     cache: AnswerCache | None = None
     library: Library | None = None
     retrieval: RetrievalSettings = field(default_factory=RetrievalSettings)
+    ocr: OcrSettings = field(default_factory=OcrSettings.from_env)
     generation: GenerationSettings = field(default_factory=GenerationSettings)
     conversation: ConversationSettings = field(default_factory=ConversationSettings)
     _scorer: Embedder | None = None
@@ -74,6 +80,7 @@ class Session:
         if embedding_model is not None:
             kwargs["embedding_model"] = embedding_model
         library = Library.open(path, **kwargs)
+        library.ocr_settings = self.ocr
         if self.library is not None:
             self.library.close()
         self.library = library

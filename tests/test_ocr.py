@@ -13,7 +13,7 @@ import pytest
 import rapidocr_onnxruntime  # noqa: F401
 
 from rag_desktop.config import OcrSettings
-from rag_desktop.library import ocr
+from rag_desktop.library import ocr, ocr_engines
 from rag_desktop.library.documents import DocumentError, read_pdf
 from rag_desktop.progress import Cancelled, CancelToken, ProgressEvent
 from tests.pdfs import nanum_font
@@ -123,7 +123,7 @@ def test_without_the_engine_the_message_says_what_to_install(
         tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     pdf = make_scanned_pdf(tmp_path / "scan.pdf", [DESCALE])
     monkeypatch.setitem(sys.modules, "rapidocr_onnxruntime", None)  # import fails
-    monkeypatch.setattr(ocr, "_rapid", None)
+    monkeypatch.setattr(ocr_engines, "_rapid", None)
     with pytest.raises(DocumentError, match=r"pip install 'rag-desktop\[ocr\]'"):
         read_pdf(pdf)
     monkeypatch.setattr(sys, "frozen", True, raising=False)
@@ -139,7 +139,7 @@ KOREAN = ["주전자 석회 제거: 식초를 넣고", "십오 분 동안 끓이
 
 def test_korean_without_tesseract_says_what_to_install(tmp_path: Path,
                                                        monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(ocr, "tesseract_languages", set)  # as on a machine without it
+    monkeypatch.setattr(ocr_engines, "tesseract_languages", set)  # as on a machine without it
     pdf = make_scanned_pdf(tmp_path / "ko.pdf", [KOREAN])
     with pytest.raises(DocumentError, match="apt install tesseract-ocr tesseract-ocr-kor"):
         read_pdf(pdf, ocr=OcrSettings(language="ko"))

@@ -49,6 +49,9 @@ def build_parser(h: dict[str, Any]) -> argparse.ArgumentParser:
 
     p = _add(sub, "ingest", h["cmd_ingest"], "add PDF files or folders to a library")
     p.add_argument("pdf", nargs="+", metavar="PDF")
+    p.add_argument("--ocr-language", choices=("auto", "en", "ko", "off"), default=None,
+                   help="how pages without a text layer (scans) are read: auto (the default; "
+                   "Korean by Tesseract when the page looks Korean), en, ko, or off")
     _library(p)
     p = _add(sub, "remove", h["cmd_remove"], "remove documents by name or sha256")
     p.add_argument("name", nargs="+", metavar="NAME_OR_SHA256")

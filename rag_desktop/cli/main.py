@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import Any
 
 from rag_desktop import config
-from rag_desktop.answer import source_ref
+from rag_desktop.answer import coverage_note, source_ref
 from rag_desktop.cli.options import library_dir
 from rag_desktop.cli.progress import ProgressBar
 from rag_desktop.progress import Cancelled, CancelToken
@@ -52,7 +52,11 @@ def open_library(args: argparse.Namespace, create: bool = True) -> Any:
 
 def cmd_ingest(args: argparse.Namespace) -> int:
     """Add PDFs (or folders of PDFs); one line per file; exit 2 if any file was bad."""
+    from rag_desktop.config import OcrSettings
+
     lib = open_library(args)
+    if args.ocr_language is not None:
+        lib.ocr_settings = OcrSettings.from_choice(args.ocr_language)
     cancel = CancelToken()
     try:
         with ProgressBar() as bar:
@@ -65,6 +69,7 @@ def cmd_ingest(args: argparse.Namespace) -> int:
             print(f"added {o.document.name}: {o.document.pages} pages, {o.document.chunks} chunks")
         elif o.status == "duplicate":
             print(f"{o.document.name}: already in the library (same sha256); nothing to do")
+
         else:
             failed += 1
             print(o.error or f"{o.path}: {o.status}", file=sys.stderr)
@@ -200,6 +205,8 @@ def print_answer_footer(answer: Any) -> None:
         return
     where = m.backend if m.backend.startswith("server:") else \
         f"{m.quant}, {m.backend}, {m.n_gpu_layers} layers offloaded"
+    if answer.coverage:
+        print(f"\nnote: {coverage_note(answer)}")
     if getattr(answer, "truncated", False):
         print(f"\nwarning: {m.backend} read fewer prompt tokens ({t.prompt_tokens}) than were "
               "sent: it truncated the prompt; raise its context length (docs/servers.md)")
@@ -328,7 +335,9 @@ def main(argv: list[str] | None = None) -> int:
 
         return EXIT_BUSY if isinstance(exc, LibraryBusyError) else EXIT_BAD_INPUT
     except (KeyboardInterrupt, Cancelled):
-        print("stopped", file=sys.stderr)
+        resume = ("; the pages OCR read are kept: the same ingest goes on from there"
+                  if getattr(args, "command", "") == "ingest" else "")
+        print(f"stopped{resume}", file=sys.stderr)
         return 130
 
 

@@ -15,6 +15,28 @@ if TYPE_CHECKING:
     from rag_desktop.gui.history import HistoryEntry
 
 
+class IngestLane(QObject):
+    """Runs the engine's library jobs in a thread of their own, so that a question can be
+    asked while a long ingestion (OCR of a scanned manual) goes on.
+
+    The handlers are the engine's own (the same Session and Library): Library.search and the
+    add's commit share the library's lock, and every signal is queued to the GUI as before.
+    """
+
+    def __init__(self, engine: Engine) -> None:
+        super().__init__()
+        self.engine = engine
+
+    @Slot(object, object)
+    def run(self, job: Job, args: tuple[Any, ...]) -> None:
+        """Run one library job with the engine's handler, in this lane's thread."""
+        self.engine.run(job, args)
+
+
+# Jobs that change the open library: the lane runs them in order behind an ingestion.
+_LIBRARY_KINDS = (JobKind.ADD_PDFS, JobKind.OPEN_LIBRARY, JobKind.REMOVE)
+
+
 class EngineClient(QObject):
     """Sends requests as Jobs and re-emits every engine signal from the GUI thread.
 
@@ -45,6 +67,7 @@ class EngineClient(QObject):
     eval_restored = Signal(int, object)
 
     req_run = Signal(object, object)  # Job, the handler's arguments
+    req_lane = Signal(object, object)  # the same, for the ingest lane
     req_shutdown = Signal()
 
     def __init__(self, params: Params, session_factory: SessionFactory | None = None) -> None:
@@ -69,6 +92,12 @@ class EngineClient(QObject):
         self.finished.connect(self.jobs.finish)
         self.worker_thread.started.connect(self.engine.warm_up)
         self.worker_thread.start()
+        self.lane = IngestLane(self.engine)
+        self.lane_thread = QThread()
+        self.lane_thread.setObjectName("rag-ingest")
+        self.lane.moveToThread(self.lane_thread)
+        self.req_lane.connect(self.lane.run)
+        self.lane_thread.start()
 
     @property
     def working_on(self) -> str:
@@ -77,9 +106,21 @@ class EngineClient(QObject):
         return job.label if job is not None else ""
 
     def _submit(self, kind: JobKind, *args: Any, detail: str = "") -> Job:
-        job = self.jobs.add(Job(kind, detail))
-        self.req_run.emit(job, args)
+        in_lane = self._to_lane(kind)
+        job = self.jobs.add(Job(kind, detail, in_lane=in_lane))
+        (self.req_lane if in_lane else self.req_run).emit(job, args)
         return job
+
+    def _to_lane(self, kind: JobKind) -> bool:
+        """An ingestion runs in the lane, unless a library job waits in the engine's queue
+        (an open: the ingestion must come after it); an open or a remove asked for during the
+        lane's ingestion waits behind it there. Everything else runs in the engine."""
+        if kind not in _LIBRARY_KINDS:
+            return False
+        active = [j for j in self.jobs.active() if j.kind in _LIBRARY_KINDS]
+        if any(not j.in_lane for j in active):
+            return False
+        return self.engine.ready.is_set() if kind is JobKind.ADD_PDFS else bool(active)
 
     # -- requests -----------------------------------------------------------------------------
     def open_library(self, path: str | Path) -> Job:
@@ -200,6 +241,10 @@ class EngineClient(QObject):
         """Cancel every job, close the session in the worker, and end the thread."""
         for job in self.jobs.active():
             job.cancel_token.cancel()  # all of them, settings included: nothing more will run
+        # The lane first: its ingestion stops at its next check (a page, a batch), and only then
+        # may the engine close the library under it.
+        self.lane_thread.quit()
+        self.lane_thread.wait(timeout_ms)
         self.req_shutdown.emit()
         self.worker_thread.quit()
         self.worker_thread.wait(timeout_ms)

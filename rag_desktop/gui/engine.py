@@ -94,6 +94,7 @@ class Engine(QObject, ChatJobs):
         # Set once the open library's query embedder is loaded (the load holds the GIL for a
         # moment: tests that time the GUI thread wait for it, as a user's first minute does).
         self.warmed = threading.Event()
+        self.ready = threading.Event()  # the session exists: the ingest lane may use it
         self._session: Session | None = None
         self._chosen: str | None = None  # the model the user chose (reloaded when lost)
         self._shown: ModelInfo | None = None  # the model state the GUI was last told
@@ -130,7 +131,10 @@ class Engine(QObject, ChatJobs):
     def warm_up(self) -> None:
         """Make the session, list the models, and import the heavy modules off the GUI thread."""
         batch_priority()
-        self._apply(self.params)
+        try:
+            self._apply(self.params)
+        finally:
+            self.ready.set()
         self.catalog_changed.emit(self.session.catalog.entries())
         import_core()
         freeze_heap()
@@ -145,6 +149,9 @@ class Engine(QObject, ChatJobs):
         self.params = params
         self.session.generation = params.generation()
         self.session.retrieval = params.retrieval()
+        self.session.ocr = params.ocr()
+        if self.session.library is not None:
+            self.session.library.ocr_settings = self.session.ocr
 
     def _report_model(self, job: Job) -> None:
         """Tell the GUI when the runner's model changed behind a job (an evaluation's reload,

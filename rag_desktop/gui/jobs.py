@@ -77,6 +77,7 @@ class Job:
     detail: str = ""  # e.g. the model id or the file count, shown in the queue
     id: int = field(default_factory=_next_id)
     cancel_token: CancelToken = field(default_factory=CancelToken, compare=False)
+    in_lane: bool = False  # run by the ingest lane's thread (client.IngestLane)
 
     @property
     def label(self) -> str:
@@ -146,7 +147,8 @@ class JobQueue(QObject):
         return [j for j, _ in self._active.values() if kind is None or j.kind is kind]
 
     def running(self) -> Job | None:
-        """The job the engine is working on now (it runs one at a time)."""
+        """The job the engine is working on now (the first, when the ingest lane runs one
+        too)."""
         return next((j for j, s in self._active.values() if s is JobState.RUNNING), None)
 
     def cancel(self, job_id: int) -> bool:

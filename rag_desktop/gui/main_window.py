@@ -219,10 +219,11 @@ class MainWindow(QMainWindow):
     def show_source(self, source: Any, preview: bool = False) -> None:
         """Open a source's PDF at its page in the page view. `preview`: an answer's first
         source, shown unasked, so it never opens a viewer window or reports a missing file."""
-        path = {d.name: d.path for d in self.documents}.get(source.file)
-        if path is not None:
-            self.ask_panel.pdf.show_page(Path(path), source.page, source.page_label,
-                                         fallback=not preview, passage=source.text)
+        doc = {d.name: d for d in self.documents}.get(source.file)
+        if doc is not None:
+            self.ask_panel.pdf.show_page(Path(doc.path), source.page, source.page_label,
+                                         fallback=not preview, passage=source.text,
+                                         scanned=(self.library_path, doc.sha256))
         elif not preview:
             gone = self.tr("{file} is no longer in this library").format(file=source.file)
             self.statusBar().showMessage(gone, 5000)

@@ -11,6 +11,7 @@ from rag_desktop.config import (
     DEFAULT_EMBEDDING_MODEL,
     DEFAULT_MODEL_ID,
     GenerationSettings,
+    OcrSettings,
     RetrievalSettings,
     with_fusion,
 )
@@ -23,7 +24,8 @@ _DEFAULT_RET = RetrievalSettings()
 @dataclass(frozen=True)
 class Params:
     """What the settings dialog edits. n_gpu_layers -1 = all/auto; n_threads 0 = auto;
-    language: the UI's, "system", "en" or "ko" (read by i18n at the next start)."""
+    language: the UI's, "system", "en" or "ko" (read by i18n at the next start);
+    ocr_language: how scanned pages are read, "auto", "en", "ko" or "off"."""
 
     n_gpu_layers: int = -1
     n_threads: int = 0
@@ -36,6 +38,7 @@ class Params:
     gate: bool = _DEFAULT_RET.gate
     embedding_model: str = DEFAULT_EMBEDDING_MODEL
     language: str = "system"
+    ocr_language: str = "auto"
 
     def generation(self) -> GenerationSettings:
         """The core's generation settings for these parameters."""
@@ -52,6 +55,10 @@ class Params:
         """The core's retrieval settings for these parameters."""
         settings = replace(_DEFAULT_RET, k=self.k, bm25_weight=self.bm25_weight, gate=self.gate)
         return with_fusion(settings, self.fusion)
+
+    def ocr(self) -> OcrSettings:
+        """The core's OCR settings for these parameters."""
+        return OcrSettings.from_choice(self.ocr_language)
 
     def needs_reload(self, other: Params) -> bool:
         """True when a change only takes effect after the model is loaded again."""

@@ -13,6 +13,7 @@ from typing import Any
 
 from rag_desktop.config import ChunkSettings, OcrSettings
 from rag_desktop.library.ocr import PageOcr, ocr_scanned_pages
+from rag_desktop.library.ocr_cache import OcrPages
 from rag_desktop.library.outline import page_sections, section_at
 from rag_desktop.library.pdftext import PageTexts
 from rag_desktop.progress import CancelToken, ProgressCallback, ProgressEvent
@@ -207,14 +208,14 @@ def _page_labels(reader: Any) -> list[str | None]:
 
 def read_pdf(
     path: Path, progress: ProgressCallback | None = None, cancel: CancelToken | None = None,
-    ocr: OcrSettings | None = None,
+    ocr: OcrSettings | None = None, ocr_cache: OcrPages | None = None,
 ) -> list[Page]:
     """Read every page's cleaned text and section; raise DocumentError when no usable PDF.
 
     Pages whose extraction fails are skipped (logged) and the rest are kept. A page with a
     picture and no text layer is read by OCR (library/ocr.py; `ocr` defaults to
-    OcrSettings.from_env()). Reports stages "pages" and "ocr"; raises Cancelled when `cancel`
-    is set.
+    OcrSettings.from_env()); pages already in `ocr_cache` are not read again, and each page
+    read is kept there. Reports stages "pages" and "ocr"; raises Cancelled when `cancel` is set.
     """
     path = Path(path)
     check_file(path)
@@ -239,7 +240,7 @@ def read_pdf(
             if progress is not None:
                 progress(ProgressEvent("pages", index + 1, n_pages, path.name))
         read, ocr_problem = ocr_scanned_pages(extractor, texts, ocr or OcrSettings.from_env(),
-                                              path.name, progress, cancel)
+                                              path.name, progress, cancel, ocr_cache)
     if all(text is None for text in texts) and failure is not None:
         # Every page failed (e.g. a decompression bomb hit pypdf's limit): not a scan.
         raise DocumentError(path, f"no page's text can be extracted ({_describe(failure)})")

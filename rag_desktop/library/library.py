@@ -12,17 +12,15 @@ from pathlib import Path
 
 import numpy as np
 
-from rag_desktop.config import DEFAULT_EMBEDDING_MODEL, ChunkSettings, RetrievalSettings
-from rag_desktop.fsutil import file_sha256
-from rag_desktop.library import ann, ocr, readers
-from rag_desktop.library.documents import (
-    Chunk,
-    DocumentError,
-    Page,
-    check_file,
-    chunk_pages,
-    read_pdf,
+from rag_desktop.config import (
+    DEFAULT_EMBEDDING_MODEL,
+    ChunkSettings,
+    OcrSettings,
+    RetrievalSettings,
 )
+from rag_desktop.fsutil import file_sha256
+from rag_desktop.library import ann, ingest, ocr, ocr_cache, readers
+from rag_desktop.library.documents import Chunk, DocumentError, check_file
 from rag_desktop.library.embeddings import Embedder, canonical_model_id, get_embedder
 from rag_desktop.library.fusion import first_per_key, seat
 from rag_desktop.library.results import (
@@ -50,7 +48,6 @@ from rag_desktop.progress import Cancelled, CancelToken, ProgressCallback, Progr
 
 log = logging.getLogger(__name__)
 _DEFAULTS = RetrievalSettings()  # search()'s defaults are the app's, chosen in docs/retrieval.md
-_TOKEN_MARGIN = 8
 
 __all__ = [
     "AddOutcome", "AddResult", "CheckReport", "DocumentInfo", "EmbeddingMismatchError",
@@ -90,6 +87,8 @@ class Library:
         self._lock = threading.RLock()
         self._state: SearchState | None = None
         self._writer = WriteLock(store.path)  # changes: one process at a time (writelock.py)
+        self.ocr_settings = OcrSettings.from_env()  # the session sets the user's
+        self.pending = ingest.Pending()  # documents being added (from another thread too)
 
     @classmethod
     def open(
@@ -171,8 +170,9 @@ class Library:
                 cancel: CancelToken | None = None) -> AddResult:
         """Read, chunk, embed and commit one PDF; a known sha256 is a "duplicate" (no change).
 
-        Raises DocumentError or Cancelled with the library unchanged.
-        Reports stages "pages", "chunks" (embedding batches) and "saving".
+        Raises DocumentError or Cancelled with the library unchanged (OCR'd pages are kept
+        for the next try: ocr_cache.py). Reports stages "pages", "ocr", "chunks" (embedding
+        batches) and "saving".
         """
         path = Path(path)
         check_file(path)
@@ -180,37 +180,27 @@ class Library:
         known = [d for d in self.documents() if d.sha256 == sha]
         if known:
             return AddResult("duplicate", known[0])
-        pages = read_pdf(path, progress, cancel)
-        chunks = self._chunk(pages, path.name, sha)
-        vectors = self.embedder.embed_documents([c.text for c in chunks], progress=progress,
-                                                cancel=cancel)
-        if cancel is not None:
-            cancel.raise_if_cancelled()
-        _report(progress, "saving", 0, 1, path.name)
-        info = DocumentInfo(path.name, sha, str(path.resolve()), len(pages), len(chunks),
-                            utc_now())
-        with self._lock, self.store.transaction():
-            ids = ocr.insert_document(self.store, info, chunks, pages)
-            index = self.store.load_index()  # read from the file: already a copy to change
-            index.add_with_ids(vectors, np.asarray(ids, dtype=np.int64))
-            self.manifest = ann.commit(self.store, index, settings=self.dense_settings)
+        try:
+            ready = ingest.prepare(self, path, sha, progress, cancel, self.ocr_settings)
+            if cancel is not None:
+                cancel.raise_if_cancelled()
+            _report(progress, "saving", 0, 1, path.name)
+            info = DocumentInfo(path.name, sha, str(path.resolve()), len(ready.pages),
+                                len(ready.chunks), utc_now())
+            with self._lock, self.store.transaction():
+                ids = ocr.insert_document(self.store, info, ready.chunks, ready.pages)
+                index = self.store.load_index()  # read from the file: already a copy to change
+                index.add_with_ids(ready.vectors, np.asarray(ids, dtype=np.int64))
+                self.manifest = ann.commit(self.store, index, settings=self.dense_settings)
+        finally:
+            self.pending.drop(sha)
         _report(progress, "saving", 1, 1, path.name)
         return AddResult("added", info)
 
-    def _chunk(self, pages: list[Page], name: str, sha: str) -> list[Chunk]:
-        """Chunks of the manifest's size that the embedder also reads whole.
-
-        An 800-character chunk of code, a table or Hangul can exceed a transformer's window
-        (MiniLM: 256 word pieces), and the embedder would silently drop its end; such chunks
-        are split again by the embedder's own token count (docs/retrieval.md).
-        """
-        window = getattr(self.embedder, "max_tokens", None)
-        counter = getattr(self.embedder, "count_tokens", None)
-        if not window or counter is None:
-            return chunk_pages(pages, name, sha, self.manifest.chunk_settings)
-        # A margin for the prefix some models add ("passage: ") and for rounding in the splitter.
-        return chunk_pages(pages, name, sha, self.manifest.chunk_settings,
-                           length_function=counter, max_length=max(16, window - _TOKEN_MARGIN))
+    def page_coverage(self) -> tuple[int, int]:
+        """(pages searchable, those plus the pages of documents being added right now)."""
+        indexed = sum(d.pages for d in self.documents())
+        return indexed, indexed + self.pending.pages()
 
     @writes
     def add_pdfs(self, paths: Iterable[Path], progress: ProgressCallback | None = None,
@@ -246,6 +236,7 @@ class Library:
             index = self.store.load_index()
             index.remove_ids(np.asarray(ids, dtype=np.int64))
             self.manifest = ann.commit(self.store, index, settings=self.dense_settings)
+        ocr_cache.forget(self.path, info.sha256)
         return info
 
     @writes

@@ -16,6 +16,7 @@ the chunk, or when it runs to the page's end or from the page's start.
 from __future__ import annotations
 
 import unicodedata
+from collections.abc import Sequence
 from difflib import SequenceMatcher
 
 # Hyphens, soft hyphens, and pdfium's line-end hyphen marks: the cleaner may drop or keep them.
@@ -90,3 +91,32 @@ def longest_piece(page_key: str, needle: str) -> tuple[int, int] | None:
         return at, size
     at_edge = at <= EDGE_SLACK or at + size >= len(page_key) - EDGE_SLACK
     return (at, size) if size >= MIN_EDGE_MATCH and at_edge else None
+
+
+# A box in page points: left, top, right, bottom (top-left origin, as the page view draws).
+Box = tuple[float, float, float, float]
+
+
+def word_boxes(words: Sequence[tuple[str, float, float, float, float]], passage: str) -> list[Box]:
+    """The boxes that show `passage` on a scanned page, from its OCR words (text and box, in
+    reading order): one box a line, over the words the passage's span touches; [] when the
+    passage is not on the page."""
+    starts: list[int] = []
+    text = ""
+    for word in words:
+        starts.append(len(text) + (1 if text else 0))
+        text = f"{text} {word[0]}" if text else word[0]
+    span = find_passage(text, passage)
+    if span is None:
+        return []
+    lines: list[list[float]] = []
+    for (shown, left, top, right, bottom), start in zip(words, starts, strict=True):
+        if start >= span[1] or start + len(shown) <= span[0]:
+            continue
+        if lines and top < lines[-1][3] and bottom > lines[-1][1]:  # overlaps: the same line
+            line = lines[-1]
+            line[:] = [min(line[0], left), min(line[1], top), max(line[2], right),
+                       max(line[3], bottom)]
+        else:
+            lines.append([left, top, right, bottom])
+    return [(a, b, c, d) for a, b, c, d in lines]

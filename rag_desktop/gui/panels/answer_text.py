@@ -93,6 +93,11 @@ def metrics_text(answer: Any, cosine: float | None, grounding: Grounding | None 
     if answer.dropped_chunks:
         parts.append(translate("AnswerText", "{n} chunk(s) left out to fit the context").format(
             n=answer.dropped_chunks))
+    coverage = getattr(answer, "coverage", None)
+    if coverage:
+        parts.append(translate("AnswerText", "<b>answered from {searched} of {total} pages</b>: "
+                               "the rest are still being added").format(
+            searched=coverage[0], total=coverage[1]))
     if getattr(answer, "truncated", False):
         parts.append(translate("AnswerText", "<b>⚠ the server cut the prompt</b>: it counted "
                                "fewer tokens than were sent, so some passages went unread"))

@@ -19,7 +19,8 @@ from PySide6.QtPdfWidgets import QPdfView
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QPushButton, QVBoxLayout, QWidget
 
 from rag_desktop.gui.i18n import QT_TRANSLATE_NOOP
-from rag_desktop.library.passage import find_passage
+from rag_desktop.library.ocr_cache import page_words
+from rag_desktop.library.passage import find_passage, word_boxes
 
 # lupdate reads translate("Context", "text") calls; PLACEHOLDER is English, shown translated.
 translate = QCoreApplication.translate
@@ -70,12 +71,15 @@ class PdfPane(QWidget):
         self.page = 0
 
     def show_page(self, path: Path, page: int, label: str | None = None,
-                  fallback: bool = True, passage: str | None = None) -> bool:
+                  fallback: bool = True, passage: str | None = None,
+                  scanned: tuple[Path | None, str] | None = None) -> bool:
         """Show 1-based `page` of `path`; fall back to the system viewer when Qt cannot
         (only when `fallback`: a preview shown by itself never opens another window).
 
         With `passage` (a chunk's cleaned text), the part of it found on the page is
-        highlighted and scrolled into view; a passage not found there just shows the page."""
+        highlighted and scrolled into view; a passage not found there just shows the page.
+        A scanned page has no text layer: `scanned` (library folder, document sha256) finds
+        the OCR word boxes kept for it (a small JSON file; ocr_cache is light, no engine)."""
         self.path, self.page = Path(path), page
         self.view.set_highlight(-1, [])
         self.external_btn.setEnabled(True)
@@ -92,6 +96,10 @@ class PdfPane(QWidget):
         index = max(0, min(page - 1, self.document.pageCount() - 1))
         self.view.pageNavigator().jump(index, QPointF(0, 0), 0)
         rects = passage_rects(self.document, index, passage) if passage else []
+        if passage and not rects and scanned is not None and scanned[0] is not None:
+            words = page_words(scanned[0], scanned[1], index + 1)
+            rects = [QRectF(QPointF(a, b), QPointF(c, d))
+                     for a, b, c, d in word_boxes(words, passage)]
         self.view.set_highlight(index, rects)
         if not rects:  # the page's top, not where the last passage was (the same page kept it)
             self.view.verticalScrollBar().setValue(0)

@@ -28,6 +28,12 @@ FUSIONS = {
     "rrf": QT_TRANSLATE_NOOP("SettingsDialog",
                              "Reciprocal rank, LangChain EnsembleRetriever (as specified)"),
 }
+OCR_CHOICES = {
+    "auto": QT_TRANSLATE_NOOP("SettingsDialog", "Automatic (English; Korean by Tesseract)"),
+    "en": QT_TRANSLATE_NOOP("SettingsDialog", "English (RapidOCR)"),
+    "ko": QT_TRANSLATE_NOOP("SettingsDialog", "Korean (Tesseract)"),
+    "off": QT_TRANSLATE_NOOP("SettingsDialog", "Off: leave scanned pages out"),
+}
 # Filled in from docs/retrieval.md's measurements when the default was chosen.
 FUSION_NOTE = QT_TRANSLATE_NOOP(
     "SettingsDialog",
@@ -89,6 +95,12 @@ class SettingsDialog(QDialog):
         self.embedding.setEditable(True)
         self.embedding.addItems(sorted(set(embedding_models) | {params.embedding_model}))
         self.embedding.setCurrentText(params.embedding_model)
+        self.ocr = QComboBox()
+        for key, text in OCR_CHOICES.items():
+            self.ocr.addItem(self.tr(text), key)
+        self.ocr.setCurrentIndex(max(0, self.ocr.findData(params.ocr_language)))
+        self.ocr.setToolTip(self.tr("How pages without a text layer (scans) are read when a "
+                                    "PDF is added"))
         self.language = QComboBox()
         for choice in CHOICES:
             self.language.addItem(choice_label(choice), choice)
@@ -107,6 +119,7 @@ class SettingsDialog(QDialog):
         form.addRow(fusion_note)
         form.addRow(self.tr("Relevance gate"), self.gate)
         form.addRow(self.tr("Embedding model (new libraries)"), self.embedding)
+        form.addRow(self.tr("Scanned pages (OCR)"), self.ocr)
         form.addRow(self.tr("Language"), self.language)
         note = QLabel(self.tr("GPU layers, threads and context size apply when the model is "
                               "loaded again (done for you on OK). The language applies when "
@@ -149,6 +162,7 @@ class SettingsDialog(QDialog):
         self.gate.setChecked(p.gate)
         self.embedding.setCurrentText(p.embedding_model)
         self._select_language(p.language)
+        self.ocr.setCurrentIndex(max(0, self.ocr.findData(p.ocr_language)))
 
     def _select_language(self, choice: str) -> None:
         self.language.setCurrentIndex(max(0, self.language.findData(choice)))
@@ -164,4 +178,5 @@ class SettingsDialog(QDialog):
             fusion=str(self.fusion.currentData()), gate=self.gate.isChecked(),
             embedding_model=self.embedding.currentText().strip(),
             language=str(self.language.currentData()),
+            ocr_language=str(self.ocr.currentData()),
         )
