@@ -16,7 +16,6 @@ from __future__ import annotations
 import argparse
 import sys
 import time
-from pathlib import Path
 
 from benchmarks import common, devsets, quality
 from benchmarks.ocr import scan_to_pdf

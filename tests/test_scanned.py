@@ -188,3 +188,27 @@ def test_an_answer_while_a_scan_is_read_says_how_many_pages_it_used(
     assert answer.to_json()["coverage"] == [before, before + 2]
     assert lib.page_coverage() == (before + 2, before + 2)
     lib.remove(info.sha256)
+
+
+def test_the_pace_counts_this_runs_pages_only() -> None:
+    from rag_desktop.progress import StageRate
+
+    now = [0.0]
+    rate = StageRate(lambda: now[0])
+    assert rate.update(ProgressEvent("ocr", 10, 40)) is None  # 10 kept from before: the base
+    now[0] = 20.0
+    assert rate.update(ProgressEvent("ocr", 14, 40)) == pytest.approx((0.2, 130.0))
+    assert rate.update(ProgressEvent("chunks", 0, 5)) is None  # a new stage starts afresh
+
+
+def test_ingest_ocr_language_off_leaves_a_scan_out_and_says_so(tmp_path: Path) -> None:
+    from tests.test_cli import run
+
+    pdf = make_scanned_pdf(tmp_path / "scan.pdf", [DESCALE, FILTER])
+    r = run("ingest", str(pdf), "--library", str(tmp_path / "lib"), "--ocr-language", "off",
+            home=tmp_path)
+    assert r.returncode == 2
+    assert "no text layer (scanned?), and it was not read; OCR is turned off" in r.stderr
+    r = run("ingest", str(pdf), "--library", str(tmp_path / "lib"), home=tmp_path)
+    assert r.returncode == 0 and "added scan.pdf: 2 pages" in r.stdout, r.stderr
+    assert " pages/s, scan.pdf" in r.stderr  # the bar's pace, from the second page on

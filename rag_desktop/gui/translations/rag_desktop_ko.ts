@@ -161,6 +161,10 @@
             <translation>컨텍스트에 맞추려고 청크 {n}개를 뺐습니다</translation>
         </message>
         <message>
+            <source>&lt;b&gt;answered from {searched} of {total} pages&lt;/b&gt;: the rest are still being added</source>
+            <translation>&lt;b&gt;{total}쪽 중 {searched}쪽에서 답함&lt;/b&gt;: 나머지는 아직 추가하는 중입니다</translation>
+        </message>
+        <message>
             <source>&lt;b&gt;⚠ the server cut the prompt&lt;/b&gt;: it counted fewer tokens than were sent, so some passages went unread</source>
             <translation>&lt;b&gt;⚠ 서버가 프롬프트를 잘랐습니다&lt;/b&gt;: 보낸 것보다 적은 토큰을 셌으므로 일부 구절을 읽지 않았습니다</translation>
         </message>
@@ -815,6 +819,18 @@
             <translation>실패</translation>
         </message>
         <message>
+            <source>about {n} min left</source>
+            <translation>약 {n}분 남음</translation>
+        </message>
+        <message>
+            <source>about {n} s left</source>
+            <translation>약 {n}초 남음</translation>
+        </message>
+        <message>
+            <source>{rate} pages/s</source>
+            <translation>초당 {rate}쪽</translation>
+        </message>
+        <message>
             <source>New library…</source>
             <translation>새 라이브러리…</translation>
         </message>
@@ -1217,6 +1233,22 @@ PDF 파일 자체는 삭제되지 않습니다.</translation>
             <translation>역순위, LangChain EnsembleRetriever (명세대로)</translation>
         </message>
         <message>
+            <source>Automatic (English; Korean by Tesseract)</source>
+            <translation>자동 (영어; 한국어는 Tesseract)</translation>
+        </message>
+        <message>
+            <source>English (RapidOCR)</source>
+            <translation>영어 (RapidOCR)</translation>
+        </message>
+        <message>
+            <source>Korean (Tesseract)</source>
+            <translation>한국어 (Tesseract)</translation>
+        </message>
+        <message>
+            <source>Off: leave scanned pages out</source>
+            <translation>끔: 스캔한 쪽은 빼기</translation>
+        </message>
+        <message>
             <source>The specified BM25 0.3 / dense 0.7 reciprocal-rank fusion lets BM25 only reorder the dense leg's top 20: on the dev manuals it found fewer reference pages in the top 4 (LilyPond 0.85, R-admin 0.83) than the default (0.92, 0.86), which mixes normalised scores and keeps each leg's best hit. docs/retrieval.md has every number.</source>
             <translation>명세의 BM25 0.3 / 밀집 0.7 역순위 융합에서는 BM25가 밀집 검색 상위 20개의 순서만 바꿉니다. 개발용 매뉴얼에서 이 방식은 상위 4개 안에서 찾은 참조 페이지가 기본값(0.92, 0.86)보다 적었습니다(LilyPond 0.85, R-admin 0.83). 기본값은 정규화한 점수를 섞고 각 검색의 최상위 결과를 지킵니다. 모든 수치는 docs/retrieval.md에 있습니다.</translation>
         </message>
@@ -1239,6 +1271,10 @@ PDF 파일 자체는 삭제되지 않습니다.</translation>
         <message>
             <source>say "not in the documents" when nothing relevant is found</source>
             <translation>관련 내용이 없으면 "문서에 없음"이라고 답하기</translation>
+        </message>
+        <message>
+            <source>How pages without a text layer (scans) are read when a PDF is added</source>
+            <translation>PDF를 추가할 때 텍스트 층이 없는 쪽(스캔)을 읽는 방법</translation>
         </message>
         <message>
             <source>GPU layers (n_gpu_layers)</source>
@@ -1279,6 +1315,10 @@ PDF 파일 자체는 삭제되지 않습니다.</translation>
         <message>
             <source>Embedding model (new libraries)</source>
             <translation>임베딩 모델 (새 라이브러리)</translation>
+        </message>
+        <message>
+            <source>Scanned pages (OCR)</source>
+            <translation>스캔한 쪽 (OCR)</translation>
         </message>
         <message>
             <source>Language</source>
