@@ -4,6 +4,7 @@ while it runs ("answered from N of M pages"), and the cited passage highlighted 
 from __future__ import annotations
 
 from collections.abc import Iterator
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -84,3 +85,43 @@ def test_the_cited_passage_is_highlighted_on_a_scanned_page(window: MainWindow,
     assert len(rects) == 2, rects  # one a line
     assert abs(rects[0].top() - 150 * PT_PER_PX) < 8
     assert abs(rects[1].top() - 210 * PT_PER_PX) < 8
+
+
+def test_the_ocr_setting_is_kept_and_reaches_the_library(window: MainWindow, qtbot: Any) -> None:
+    from rag_desktop.gui.panels.settings import SettingsDialog
+    from rag_desktop.gui.params import load_params
+
+    dialog = SettingsDialog(Params(ocr_language="ko"), [])
+    assert dialog.ocr.currentData() == "ko" and dialog.params().ocr_language == "ko"
+    dialog.ocr.setCurrentIndex(dialog.ocr.findData("off"))
+    window.apply_params(replace(window.params, ocr_language=dialog.params().ocr_language))
+    library = window.client.engine.session.library
+    qtbot.waitUntil(lambda: not library.ocr_settings.enabled, timeout=60000)
+    assert load_params(window.settings).ocr_language == "off"
+    window.apply_params(replace(window.params, ocr_language="auto"))
+    qtbot.waitUntil(lambda: library.ocr_settings.enabled, timeout=60000)
+    assert library.ocr_settings.language == "auto"
+
+
+def test_a_cancelled_scan_goes_on_from_its_kept_pages(window: MainWindow, qtbot: Any,
+                                                      tmp_path: Path) -> None:
+    scan = make_scanned_pdf(tmp_path / "later.pdf", [FILTER, DESCALE, WARRANTY])
+    messages: list[str] = []
+
+    def cancel_after_one(_job: int, event: Any) -> None:
+        messages.append(event.message)
+        if event.stage == "ocr" and event.done == 1:
+            window.library_panel.cancel_requested.emit()
+
+    window.client.progress.connect(cancel_after_one)
+    with qtbot.waitSignal(window.client.ingest_finished, timeout=600000) as blocker:
+        window.add_pdfs([str(scan)])
+    window.client.progress.disconnect(cancel_after_one)
+    assert [o.status for o in blocker.args[1]] == ["cancelled"]
+    assert "add the file again to go on" in window.library_panel.progress_label.text()
+    messages.clear()
+    window.client.progress.connect(lambda _job, event: messages.append(event.message))
+    with qtbot.waitSignal(window.client.ingest_finished, timeout=600000) as blocker:
+        window.add_pdfs([str(scan)])
+    assert [o.status for o in blocker.args[1]] == ["added"]
+    assert any("pages kept from before" in m for m in messages), messages

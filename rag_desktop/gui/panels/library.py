@@ -135,6 +135,7 @@ class LibraryPanel(QWidget):
         self._errors: list[DocumentRow] = []
         self._files = (0, 1)
         self._rate = StageRate()
+        self._ocr_seen = False  # this add read scanned pages (a cancel keeps them)
         self.folders = Folders()  # the main window gives it the app's settings
         self._build()
 
@@ -234,7 +235,9 @@ class LibraryPanel(QWidget):
         parts += [self.tr("{n} already there").format(n=dupes)] if dupes else []
         parts += [self.tr("{n} failed").format(n=len(self._errors))] if self._errors else []
         if any(o.status == "cancelled" for o in outcomes):
-            parts.append(self.tr("cancelled"))
+            parts.append(self.tr("cancelled; the pages OCR read are kept: add the file again "
+                                 "to go on from there") if self._ocr_seen
+                         else self.tr("cancelled"))
         self.progress_label.setText(", ".join(parts))
 
     def _remove_selected(self) -> None:
@@ -278,6 +281,7 @@ class LibraryPanel(QWidget):
         if on:
             self._files = (0, max(1, n_files))
             self._rate = StageRate()
+            self._ocr_seen = False
             self.progress.setValue(0)
             self.progress_label.setText(self.tr("Starting…"))
 
@@ -295,6 +299,7 @@ class LibraryPanel(QWidget):
         stage = STAGE_NAMES.get(event.stage)
         what = translate("LibraryPanel", stage) if stage else event.stage
         name = f" — {event.message}" if event.message and event.stage != "chunks" else ""
+        self._ocr_seen = self._ocr_seen or event.stage == "ocr"
         rate = self._rate.update(event)
         pace = f" · {rate_text(*rate)}" if rate is not None and event.stage == "ocr" else ""
         self.progress_label.setText(f"{what} {event.done}/{event.total}{pace}{name}")

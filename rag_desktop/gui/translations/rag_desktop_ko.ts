@@ -879,6 +879,10 @@
             <translation>{n}개 실패</translation>
         </message>
         <message>
+            <source>cancelled; the pages OCR read are kept: add the file again to go on from there</source>
+            <translation>취소됨; OCR로 읽은 쪽은 남아 있습니다: 파일을 다시 추가하면 거기서부터 계속합니다</translation>
+        </message>
+        <message>
             <source>cancelled</source>
             <translation>취소됨</translation>
         </message>
