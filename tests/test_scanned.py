@@ -4,6 +4,7 @@ Korean) with a real model, also while a scan is still being read."""
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 import sys
@@ -212,3 +213,6 @@ def test_ingest_ocr_language_off_leaves_a_scan_out_and_says_so(tmp_path: Path) -
     r = run("ingest", str(pdf), "--library", str(tmp_path / "lib"), home=tmp_path)
     assert r.returncode == 0 and "added scan.pdf: 2 pages" in r.stdout, r.stderr
     assert " pages/s, scan.pdf" in r.stderr  # the bar's pace, from the second page on
+    r = run("docs", "--json", "--library", str(tmp_path / "lib"), home=tmp_path)
+    doc = json.loads(r.stdout)["documents"][0]
+    assert doc["ocr_pages"] == 2 and doc["ocr_confidence"] > 0.8

@@ -42,8 +42,8 @@ log = logging.getLogger(__name__)
 __all__ = [
     "INSTALL_KOREAN", "INSTALL_OCR", "NOT_IN_BUILD", "OcrEngine", "OcrUnavailable", "PageOcr",
     "PageSource", "Word", "choose_engine", "group_lines", "hangul_share", "needs_ocr",
-    "ocr_scanned_pages", "page_sources", "parse_tsv", "rapid_engine", "record_ocr_pages",
-    "tesseract_engine", "tesseract_languages",
+    "ocr_scanned_pages", "ocr_summary", "page_sources", "parse_tsv", "rapid_engine",
+    "record_ocr_pages", "tesseract_engine", "tesseract_languages",
 ]
 
 # Fewer extracted characters than this on a page with a picture: a scan (perhaps with a
@@ -195,3 +195,13 @@ def page_sources(conn: sqlite3.Connection, sha256: str, pages: int) -> dict[int,
     for page, engine, confidence, chars in rows:
         out[int(page)] = PageSource("ocr", str(engine), float(confidence), int(chars))
     return out
+
+
+def ocr_summary(conn: sqlite3.Connection) -> dict[str, tuple[int, float]]:
+    """Per document (sha256): how many pages OCR read, and their mean confidence."""
+    try:
+        rows = conn.execute("SELECT sha256, COUNT(*), AVG(confidence) FROM ocr_pages "
+                            "GROUP BY sha256").fetchall()
+    except sqlite3.OperationalError:  # no page was ever OCR'd in this library
+        return {}
+    return {str(sha): (int(n), round(float(mean), 3)) for sha, n, mean in rows}

@@ -141,7 +141,7 @@ def test_cancel_the_ingest_not_the_question(window: MainWindow, qtbot: Any,
     window.client.ingest_finished.connect(lambda *args: got.setdefault("ingest", args))
     window.client.answered.connect(lambda *args: got.setdefault("ask", args))
     window.ask_panel.question.setPlainText(QUESTION)
-    window.ask_panel.request_ask()  # waits behind the ingestion
+    window.ask_panel.request_ask()  # answered beside the ingestion (client.IngestLane)
     assert window.jobs_view.isVisibleTo(window)  # two jobs: the queue, each with its Cancel
     window.jobs_view.cancel_buttons[ingest.id].click()
     qtbot.waitUntil(lambda: len(got) == 2, timeout=600000)
