@@ -46,9 +46,9 @@ class CountingReads:
         self.pages = 0
         real = ocr_engines._read_rapid
 
-        def read(image: Any) -> ocr.PageOcr:
+        def read(image: Any, cancel: CancelToken | None = None) -> ocr.PageOcr:
             self.pages += 1
-            return real(image)
+            return real(image, cancel)
 
         monkeypatch.setattr(ocr_engines, "_read_rapid", read)
 
@@ -216,3 +216,32 @@ def test_ingest_ocr_language_off_leaves_a_scan_out_and_says_so(tmp_path: Path) -
     r = run("docs", "--json", "--library", str(tmp_path / "lib"), home=tmp_path)
     doc = json.loads(r.stdout)["documents"][0]
     assert doc["ocr_pages"] == 2 and doc["ocr_confidence"] > 0.8
+
+
+def test_a_cancel_stops_tesseract_in_the_middle_of_a_page(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    korean_tesseract("kor")
+    import signal
+
+    cancel = CancelToken()
+    started: list[subprocess.Popen[bytes]] = []
+
+    real_popen = subprocess.Popen
+
+    def popen(cmd: list[str], *args: Any, **kwargs: Any) -> subprocess.Popen[bytes]:
+        proc = real_popen(cmd, *args, **kwargs)
+        if "tsv" in cmd:  # the page's read, not `--list-langs`
+            started.append(proc)
+            cancel.cancel()  # the user presses Cancel while Tesseract reads the page
+        return proc
+
+    monkeypatch.setattr(subprocess, "Popen", popen)
+    pdf = make_scanned_pdf(tmp_path / "ko.pdf", [KOREAN * 12])
+    cache = ocr_cache.OcrPages(tmp_path / "kept")
+    with pytest.raises(Cancelled):
+        read_pdf(pdf, cancel=cancel, ocr=OcrSettings(language="ko"), ocr_cache=cache)
+    assert len(started) == 1 and started[0].returncode == -signal.SIGKILL  # killed, not waited
+    assert cache.count() == 0  # the killed read is not kept as an empty page
+    monkeypatch.undo()
+    pages = read_pdf(pdf, ocr=OcrSettings(language="ko"), ocr_cache=cache)
+    assert "식초" in pages[0].text and cache.count() == 1

@@ -35,7 +35,7 @@ from rag_desktop.library.ocr_engines import (
     tesseract_engine,
     tesseract_languages,
 )
-from rag_desktop.progress import CancelToken, ProgressCallback, ProgressEvent
+from rag_desktop.progress import Cancelled, CancelToken, ProgressCallback, ProgressEvent
 
 log = logging.getLogger(__name__)
 
@@ -88,7 +88,7 @@ def ocr_scanned_pages(
             continue
         if cancel is not None:
             cancel.raise_if_cancelled()
-        result = reader.read(index, name)
+        result = reader.read(index, name, cancel)
         if reader.problem is not None:
             break
         if result is not None:
@@ -112,15 +112,18 @@ class _Reader:
         self.problem: str | None = None
         self.failed = 0
 
-    def read(self, index: int, name: str) -> PageOcr | None:
-        """Page `index` read (box in points), or None (a failure, logged; or no engine)."""
+    def read(self, index: int, name: str, cancel: CancelToken | None) -> PageOcr | None:
+        """Page `index` read (box in points), or None (a failure, logged; or no engine).
+        Raises Cancelled when `cancel` stopped the engine in the middle of the page."""
         dpi = self.settings.dpi
         try:
             if self.engine is None:
                 samples = [functools.partial(self.extractor.render, i, dpi)
                            for i in self.scanned[:3]]
                 self.engine = choose_engine(self.settings, self.layer, samples)
-            result = self.engine.read(self.extractor.render(index, dpi)).scaled(72 / dpi)
+            result = self.engine.read(self.extractor.render(index, dpi), cancel).scaled(72 / dpi)
+        except Cancelled:
+            raise  # not a page failure: the whole add stops
         except OcrUnavailable as exc:
             log.warning("%s: scanned pages not read: %s", name, exc)
             self.problem = str(exc)

@@ -20,6 +20,7 @@ from typing import Any
 
 from rag_desktop.config import OcrSettings
 from rag_desktop.frozen import is_frozen
+from rag_desktop.progress import CancelToken
 
 log = logging.getLogger("rag_desktop.library.ocr")
 
@@ -66,7 +67,7 @@ class OcrEngine:
     """An engine's name (kept with each page it read) and its page reader."""
 
     name: str
-    read: Callable[[Any], PageOcr]
+    read: Callable[..., PageOcr]  # (page image, cancel token or None) -> PageOcr
 
 
 def hangul_share(texts: Iterable[str | None]) -> float:
@@ -104,7 +105,7 @@ def rapid_engine() -> OcrEngine:
     return OcrEngine("rapidocr", _read_rapid)
 
 
-def _read_rapid(image: Any) -> PageOcr:
+def _read_rapid(image: Any, cancel: CancelToken | None = None) -> PageOcr:
     import numpy as np
 
     with _RAPID_LOCK:  # one page at a time: onnxruntime already uses every core
@@ -178,7 +179,7 @@ def tesseract_engine(language: str = "kor") -> OcrEngine:
         raise OcrUnavailable(INSTALL_KOREAN)
     exe = shutil.which("tesseract") or "tesseract"
 
-    def read(image: Any) -> PageOcr:
+    def read(image: Any, cancel: CancelToken | None = None) -> PageOcr:
         with tempfile.TemporaryDirectory() as tmp:
             png, base = Path(tmp) / "page.png", Path(tmp) / "out"
             image.save(png)
@@ -186,8 +187,8 @@ def tesseract_engine(language: str = "kor") -> OcrEngine:
             # a scanned Korean page into fragments and lost words ("식초" among them). One run
             # writes the text (its word spacing is right; the TSV's Korean words are syllables)
             # and the TSV (the confidences and the word boxes).
-            subprocess.run([exe, str(png), str(base), "-l", f"{language}+eng", "--psm", "6",
-                            "txt", "tsv"], capture_output=True, timeout=_TESSERACT_TIMEOUT_S)
+            run_cancellable([exe, str(png), str(base), "-l", f"{language}+eng", "--psm", "6",
+                             "txt", "tsv"], cancel)
             text = _read_text(base.with_suffix(".txt"))
             tsv = _read_text(base.with_suffix(".tsv"))
         scored = page_ocr(parse_tsv(tsv), "tesseract")
@@ -196,6 +197,24 @@ def tesseract_engine(language: str = "kor") -> OcrEngine:
                        "tesseract", tsv_words(tsv))
 
     return OcrEngine("tesseract", read)
+
+
+def run_cancellable(cmd: list[str], cancel: CancelToken | None) -> None:
+    """Run a Tesseract command; a cancel kills it at once (a Korean page takes ~25 s) and
+    raises Cancelled, so that its empty output is never kept as the page's text."""
+    proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    remove = cancel.on_cancel(proc.kill) if cancel is not None else None
+    try:
+        proc.wait(timeout=_TESSERACT_TIMEOUT_S)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        proc.wait()
+        raise
+    finally:
+        if remove is not None:
+            remove()
+    if cancel is not None:
+        cancel.raise_if_cancelled()
 
 
 def _tsv_rows(tsv: str) -> Iterable[list[str]]:
