@@ -60,7 +60,11 @@ class ChatJobs:
         from rag_desktop.chat.service import ask_in_conversation, regenerate_turn
 
         if not self.library.documents():
-            raise RuntimeError("the library is empty; add a PDF first")
+            _searchable, coming = self.library.page_coverage()
+            raise RuntimeError(
+                f"nothing is searchable yet: {coming} pages are still being added (scanned "
+                "pages take seconds each); ask again when the ingestion ends" if coming
+                else "the library is empty; add a PDF first")
         if self.session.llm.info is None and self._chosen is not None:
             self._load(job, self._chosen)  # the runner died or a load was lost: load it again
         pipe = self.session.pipeline(self.params.retrieval(), self.params.generation(),

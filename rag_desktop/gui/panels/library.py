@@ -147,7 +147,7 @@ class LibraryPanel(QWidget):
         new_btn.clicked.connect(self._new_library)
         self.add_btn = QPushButton(self.tr("Add PDFs…"))
         self.add_btn.clicked.connect(self.choose_pdfs)
-        folder_btn = QPushButton(self.tr("Add folder…"))
+        self.folder_btn = folder_btn = QPushButton(self.tr("Add folder…"))
         folder_btn.clicked.connect(self._choose_folder)
         self.remove_btn = QPushButton(self.tr("Remove"))
         self.remove_btn.clicked.connect(self._remove_selected)
@@ -276,8 +276,8 @@ class LibraryPanel(QWidget):
         """Show or hide the progress row; buttons that change the library wait meanwhile."""
         self.progress.setVisible(on)
         self.cancel_btn.setVisible(on)
-        self.add_btn.setEnabled(not on)
-        self.remove_btn.setEnabled(not on)
+        for button in (self.add_btn, self.folder_btn, self.remove_btn):
+            button.setEnabled(not on)
         if on:
             self._files = (0, max(1, n_files))
             self._rate = StageRate()
