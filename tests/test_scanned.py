@@ -5,7 +5,6 @@ Korean) with a real model, also while a scan is still being read."""
 from __future__ import annotations
 
 import json
-import os
 import subprocess
 import sys
 from collections.abc import Iterator
@@ -21,22 +20,12 @@ from rag_desktop.library.documents import read_pdf
 from rag_desktop.library.library import Library
 from rag_desktop.library.passage import word_boxes
 from rag_desktop.progress import Cancelled, CancelToken, ProgressEvent
-from tests.test_ocr import DESCALE, FILTER, KOREAN, make_scanned_pdf
+from tests.test_ocr import DESCALE, FILTER, KOREAN, korean_tesseract, make_scanned_pdf
 
 WARRANTY = ["Warranty: the kettle is covered for", "two years from the date of purchase."]
 # Where test_ocr.page_image draws: 1240 px across an A4 page (595.28 pt), first line at
 # y = 150 px, then every 60 px, from x = 100 px.
 PT_PER_PX = 595.28 / 1240
-
-
-def korean_tesseract(*data: str) -> None:
-    """Skip without Tesseract's `data` languages; fail instead where CI says it has them."""
-    missing = set(data) - ocr.tesseract_languages()
-    if missing:
-        message = f"Tesseract lacks {sorted(missing)} (apt install tesseract-ocr-kor)"
-        if os.environ.get("RAG_DESKTOP_REQUIRE_TESSERACT"):
-            pytest.fail(message)
-        pytest.skip(message)
 
 
 class CountingReads:
