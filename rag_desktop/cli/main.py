@@ -98,21 +98,16 @@ def cmd_remove(args: argparse.Namespace) -> int:
 
 def cmd_docs(args: argparse.Namespace) -> int:
     """List the library's documents."""
-    from rag_desktop.library.ocr import ocr_summary
-
     lib = open_library(args)
-    docs, scanned = lib.documents(), ocr_summary(lib.store.conn)
+    docs = lib.documents()
     lib.close()
     if args.json:
-        keys = ("name", "sha256", "pages", "chunks", "added_at")
-        print(json.dumps({"documents": [
-            {**{k: getattr(d, k) for k in keys}, "ocr_pages": scanned.get(d.sha256, (0, 0))[0],
-             "ocr_confidence": scanned[d.sha256][1] if d.sha256 in scanned else None}
-            for d in docs]}))
+        keys = ("name", "sha256", "pages", "chunks", "added_at", "ocr_pages", "ocr_confidence")
+        print(json.dumps({"documents": [{k: getattr(d, k) for k in keys} for d in docs]}))
         return 0
     for d in docs:
-        ocr = (f"\t{scanned[d.sha256][0]} pages by OCR (confidence {scanned[d.sha256][1]:.2f})"
-               if d.sha256 in scanned else "")
+        ocr = (f"\t{d.ocr_pages} pages by OCR (confidence {d.ocr_confidence:.2f})"
+               if d.ocr_pages else "")
         print(f"{d.name}\t{d.pages} pages\t{d.chunks} chunks\t{d.added_at}\t{d.sha256[:12]}"
               f"{ocr}")
     if not docs:

@@ -143,8 +143,10 @@ class Library:
         return f"{self.store.generation}-{self.store.meta('uid')}"
 
     def documents(self) -> list[DocumentInfo]:
-        """Every document, oldest first."""
-        return self.store.documents()
+        """Every document, oldest first, with how many of its pages OCR read."""
+        scanned = ocr.ocr_summary(self.store.conn)
+        return [replace(d, ocr_pages=scanned[d.sha256][0], ocr_confidence=scanned[d.sha256][1])
+                if d.sha256 in scanned else d for d in self.store.documents()]
 
     def chunk_count(self) -> int:
         """Number of chunks over all documents."""

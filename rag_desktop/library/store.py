@@ -9,7 +9,7 @@ import sqlite3
 import uuid
 from collections import Counter
 from collections.abc import Callable, Iterator
-from dataclasses import MISSING, asdict, dataclass, fields
+from dataclasses import MISSING, asdict, dataclass, field, fields
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -91,7 +91,8 @@ class Manifest:
 
 @dataclass(frozen=True)
 class DocumentInfo:
-    """One PDF in the library."""
+    """One PDF in the library; `ocr_pages` of its pages were read by OCR, at a mean
+    `ocr_confidence` (Library.documents fills them in; not part of equality)."""
 
     name: str
     sha256: str
@@ -99,6 +100,8 @@ class DocumentInfo:
     pages: int
     chunks: int
     added_at: str
+    ocr_pages: int = field(default=0, compare=False)
+    ocr_confidence: float | None = field(default=None, compare=False)
 
 
 def new_index(dim: int) -> Any:

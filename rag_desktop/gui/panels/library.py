@@ -59,6 +59,8 @@ class DocumentRow:
     status: str = "ok"
     error: str = ""
     path: str = ""
+    ocr_pages: int = 0  # pages read by OCR
+    ocr_confidence: float | None = None
 
 
 def documents_model() -> RecordTableModel[DocumentRow]:
@@ -66,12 +68,13 @@ def documents_model() -> RecordTableModel[DocumentRow]:
     # Headers are translated when shown (table_models.header_text).
     model: RecordTableModel[DocumentRow] = RecordTableModel([
         Column(QT_TRANSLATE_NOOP("Column", "Name"), lambda r: r.name, tooltip=lambda r: r.path),
-        Column(QT_TRANSLATE_NOOP("Column", "Pages"), lambda r: r.pages, _count),
+        Column(QT_TRANSLATE_NOOP("Column", "Pages"), lambda r: r.pages, _count,
+               tooltip=_ocr_tooltip),
         Column(QT_TRANSLATE_NOOP("Column", "Chunks"), lambda r: r.chunks, _count),
         Column(QT_TRANSLATE_NOOP("Column", "Added"), lambda r: r.added_at,
                lambda v: format_timestamp(str(v))),
         # The column is narrow and an error long: the whole message (and file) on hover.
-        Column(QT_TRANSLATE_NOOP("Column", "Status"), lambda r: r.error or r.status,
+        Column(QT_TRANSLATE_NOOP("Column", "Status"), lambda r: r.error or _status_of(r),
                _status_text, tooltip=status_tooltip),
     ])
     model.is_error = lambda r: r.status == "error"
@@ -82,6 +85,24 @@ def _count(value: int | None) -> str:
     return "" if value is None else str(value)
 
 
+def _status_of(row: DocumentRow) -> str:
+    """'ok', or 'ok · 8 pages by OCR' for a document with scanned pages (translated here, so
+    the Status column's formatter passes it through)."""
+    if not row.ocr_pages:
+        return row.status
+    return translate("LibraryPanel", "{ok} · {n} pages by OCR").format(
+        ok=_status_text(row.status), n=row.ocr_pages)
+
+
+def _ocr_tooltip(row: DocumentRow) -> str:
+    """How the scanned pages were read, for the Pages cell."""
+    if not row.ocr_pages:
+        return ""
+    return translate("LibraryPanel", "{n} scanned pages read by OCR, mean confidence "
+                     "{confidence}").format(n=row.ocr_pages,
+                                            confidence=format_number(row.ocr_confidence or 0, 2))
+
+
 def _status_text(value: str) -> str:
     """A status word in the UI's language; an error message as the core wrote it."""
     return translate("LibraryPanel", STATUS_NAMES[value]) if value in STATUS_NAMES else value
@@ -89,6 +110,8 @@ def _status_text(value: str) -> str:
 
 def status_tooltip(row: DocumentRow) -> str:
     """The full status of a row: for a failed file, its path and the whole error message."""
+    if row.ocr_pages:
+        return _ocr_tooltip(row)
     if row.status == "error":
         where = row.path or row.name
         return f"{where}\n\n{row.error or translate('LibraryPanel', 'failed')}"
@@ -218,7 +241,9 @@ class LibraryPanel(QWidget):
 
     def set_documents(self, documents: list) -> None:
         """Show the library's documents, followed by files that failed in the last add."""
-        rows = [DocumentRow(d.name, d.pages, d.chunks, d.added_at, path=str(d.path))
+        rows = [DocumentRow(d.name, d.pages, d.chunks, d.added_at, path=str(d.path),
+                            ocr_pages=getattr(d, "ocr_pages", 0),
+                            ocr_confidence=getattr(d, "ocr_confidence", None))
                 for d in documents]
         self.model.set_rows(rows + self._errors)
 

@@ -819,6 +819,14 @@
             <translation>실패</translation>
         </message>
         <message>
+            <source>{ok} · {n} pages by OCR</source>
+            <translation>{ok} · {n}쪽은 OCR로 읽음</translation>
+        </message>
+        <message>
+            <source>{n} scanned pages read by OCR, mean confidence {confidence}</source>
+            <translation>스캔한 {n}쪽을 OCR로 읽음, 평균 신뢰도 {confidence}</translation>
+        </message>
+        <message>
             <source>about {n} min left</source>
             <translation>약 {n}분 남음</translation>
         </message>
